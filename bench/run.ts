@@ -1,0 +1,20 @@
+/**
+ * `npm run bench -- <name> [--json]`: runs bench/<name>.ts. Each benchmark measures the project against
+ * a baseline in the same run and prints ratios; with --json its last line is one JSON object.
+ */
+const BENCHES = ['engine', 'redis', 'kafka', 'pulsar'] as const;
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || !(BENCHES as readonly string[]).includes(name)) {
+    process.stderr.write(`usage: npm run bench -- <${BENCHES.join('|')}> [--json]\n`);
+    process.exit(2);
+  }
+  const mod = (await import(`./${name}.ts`)) as { run(argv: string[]): Promise<void> };
+  await mod.run(rest);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+// Bundles the agent (server/) and the extension (client/) into dist/ with esbuild.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const watch = process.argv.includes('--watch');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  // pulsar-client is an optional native addon, loaded lazily where it is installed.
+  external: ['vscode', 'pulsar-client'],
+};
+
+const entries = [
+  { entryPoints: ['server/main.ts'], outfile: 'dist/agent.js' },
+];
+if (await exists(path.join(root, 'client/extension.ts'))) {
+  entries.push({ entryPoints: ['client/extension.ts'], outfile: 'dist/extension.js' });
+}
+
+async function exists(p) {
+  try { await import('node:fs').then((fs) => fs.promises.access(p)); return true; } catch { return false; }
+}
+
+await Promise.all(entries.map((e) => build({ ...common, ...e })));
+if (watch) console.log('esbuild: built', entries.map((e) => e.outfile).join(', '));

@@ -1,0 +1,228 @@
+/** Pipeline settings, their defaults and their validation (shared by the CLI, config files and the agent). */
+
+export const DETECTORS = ['outliers', 'duplicates', 'missing', 'schema', 'parse', 'rules', 'labels'] as const;
+export type DetectorName = (typeof DETECTORS)[number];
+export const DEFAULT_DETECTORS: DetectorName[] = ['outliers', 'duplicates', 'missing', 'schema', 'parse'];
+
+export type FieldType = 'number' | 'integer' | 'string' | 'boolean' | 'object' | 'array';
+export const FIELD_TYPES: FieldType[] = ['number', 'integer', 'string', 'boolean', 'object', 'array'];
+
+/** A user rule on one top-level field; any violation flags the record under `rules`. */
+export interface FieldRule {
+  required?: boolean;
+  type?: FieldType;
+  min?: number;
+  max?: number;
+  /** A JavaScript regular expression the (string) value must match. */
+  regex?: string;
+  enum?: Array<string | number | boolean | null>;
+}
+
+/** When the checker runs: every `seconds`, or every `records` records (deterministic replays). */
+export type CheckInterval = { seconds: number } | { records: number };
+
+export interface OutlierOptions {
+  /** Robust z-score (|t - median| / (1.4826 MAD), t = sign(x)·log1p(|x|)) above which a value is an outlier. */
+  z: number;
+  /** Values of a field needed in the window before it is judged. */
+  minSamples: number;
+}
+
+export interface PipelineConfig {
+  /** Records in the rolling window. */
+  windowSize: number;
+  /** Alert when the window score (0..1) falls below this. */
+  qualityThreshold: number;
+  checkInterval: CheckInterval;
+  detectors: DetectorName[];
+  /** Per-detector rate (fraction of window records flagged) above which an alert fires. */
+  thresholds: Record<DetectorName, number>;
+  /** Per-detector weight: a record's quality is 1 - sum of the weights of its issues, floored at 0. */
+  weights: Record<DetectorName, number>;
+  /** Field rules (the `rules` detector runs when any are given). */
+  fields: Record<string, FieldRule>;
+  /** Field holding the class label, for the `labels` detector. */
+  labelField?: string;
+  outliers: OutlierOptions;
+  /** A field counts as usual (so its absence is `missing`) once this share of window records carry it. */
+  usualFieldShare: number;
+  /** A score must climb this far above the threshold (a rate fall this fraction below its threshold) to recover. */
+  hysteresis: number;
+  /** After an alert on a metric, the same metric stays quiet this long: seconds, or records in record mode. */
+  cooldown: CheckInterval;
+  /** Messages larger than this are not parsed; they count as `parse` issues. */
+  maxMessageBytes: number;
+  /** At most this many distinct top-level fields are tracked (bounded memory under key explosions). */
+  maxFields: number;
+}
+
+export const DEFAULT_THRESHOLDS: Record<DetectorName, number> = {
+  outliers: 0.05,
+  duplicates: 0.05,
+  missing: 0.1,
+  schema: 0.05,
+  parse: 0.01,
+  rules: 0.05,
+  labels: 0.1,
+};
+
+export const DEFAULT_WEIGHTS: Record<DetectorName, number> = {
+  outliers: 0.5,
+  duplicates: 1,
+  missing: 0.5,
+  schema: 0.5,
+  parse: 1,
+  rules: 1,
+  labels: 0.5,
+};
+
+export function defaultPipelineConfig(): PipelineConfig {
+  return {
+    windowSize: 1000,
+    qualityThreshold: 0.8,
+    checkInterval: { seconds: 1 },
+    detectors: [...DEFAULT_DETECTORS],
+    thresholds: { ...DEFAULT_THRESHOLDS },
+    weights: { ...DEFAULT_WEIGHTS },
+    fields: {},
+    outliers: { z: 5, minSamples: 50 },
+    usualFieldShare: 0.97,
+    hysteresis: 0.2,
+    cooldown: { seconds: 30 },
+    maxMessageBytes: 1024 * 1024,
+    maxFields: 256,
+  };
+}
+
+/** The user-facing subset: what a config file or CLI flags may set. */
+export interface PipelineSettings {
+  windowSize?: number;
+  qualityThreshold?: number;
+  checkInterval?: CheckInterval;
+  detectors?: DetectorName[];
+  thresholds?: Partial<Record<DetectorName, number>>;
+  weights?: Partial<Record<DetectorName, number>>;
+  fields?: Record<string, FieldRule>;
+  labelField?: string;
+  outliers?: Partial<OutlierOptions>;
+  usualFieldShare?: number;
+  hysteresis?: number;
+  cooldown?: CheckInterval;
+  maxMessageBytes?: number;
+  maxFields?: number;
+}
+
+/** Merges settings over the defaults; `rules` joins the detectors when fields are given, `labels` when labelField is. */
+export function resolvePipelineConfig(settings: PipelineSettings = {}): PipelineConfig {
+  const base = defaultPipelineConfig();
+  const cfg: PipelineConfig = {
+    ...base,
+    ...stripUndefined(settings),
+    thresholds: { ...base.thresholds, ...stripUndefined(settings.thresholds ?? {}) },
+    weights: { ...base.weights, ...stripUndefined(settings.weights ?? {}) },
+    outliers: { ...base.outliers, ...stripUndefined(settings.outliers ?? {}) },
+    fields: settings.fields ?? {},
+    detectors: [...(settings.detectors ?? base.detectors)],
+  };
+  if (!settings.cooldown && 'records' in cfg.checkInterval) cfg.cooldown = { records: cfg.checkInterval.records * 10 };
+  if (Object.keys(cfg.fields).length > 0 && !settings.detectors && !cfg.detectors.includes('rules')) cfg.detectors.push('rules');
+  if (cfg.labelField && !settings.detectors && !cfg.detectors.includes('labels')) cfg.detectors.push('labels');
+  const problems = validatePipelineConfig(cfg);
+  if (problems.length) throw new ConfigError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+  return cfg;
+}
+
+export interface ConfigProblem {
+  /** Dotted path of the offending setting ("thresholds.duplicates"). */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly problems: ConfigProblem[]) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every problem with a resolved config, each with its path and what to fix. */
+export function validatePipelineConfig(cfg: PipelineConfig): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const rate = (path: string, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) out.push({ path, message: `must be a number between 0 and 1 (got ${show(v)})` });
+  };
+  if (!Number.isInteger(cfg.windowSize) || cfg.windowSize <= 0) out.push({ path: 'windowSize', message: `must be a positive whole number of records (got ${show(cfg.windowSize)})` });
+  else if (cfg.windowSize > 10_000_000) out.push({ path: 'windowSize', message: `must be at most 10000000 records (got ${cfg.windowSize})` });
+  rate('qualityThreshold', cfg.qualityThreshold);
+  rate('usualFieldShare', cfg.usualFieldShare);
+  rate('hysteresis', cfg.hysteresis);
+  checkInterval('checkInterval', cfg.checkInterval, out);
+  checkInterval('cooldown', cfg.cooldown, out, true);
+  for (const d of cfg.detectors) if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: 'detectors', message: `unknown detector "${d}"; use ${DETECTORS.join(', ')}` });
+  for (const [d, v] of Object.entries(cfg.thresholds)) {
+    if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: `thresholds.${d}`, message: `unknown detector; use ${DETECTORS.join(', ')}` });
+    else rate(`thresholds.${d}`, v);
+  }
+  for (const [d, v] of Object.entries(cfg.weights)) {
+    if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: `weights.${d}`, message: `unknown detector; use ${DETECTORS.join(', ')}` });
+    else if (typeof v !== 'number' || !(v >= 0)) out.push({ path: `weights.${d}`, message: `must be a number ≥ 0 (got ${show(v)})` });
+  }
+  if (!(cfg.outliers.z > 0)) out.push({ path: 'outliers.z', message: `must be a number > 0 (got ${show(cfg.outliers.z)})` });
+  if (!Number.isInteger(cfg.outliers.minSamples) || cfg.outliers.minSamples < 3) out.push({ path: 'outliers.minSamples', message: `must be a whole number ≥ 3 (got ${show(cfg.outliers.minSamples)})` });
+  if (!Number.isInteger(cfg.maxMessageBytes) || cfg.maxMessageBytes <= 0) out.push({ path: 'maxMessageBytes', message: `must be a positive whole number (got ${show(cfg.maxMessageBytes)})` });
+  if (!Number.isInteger(cfg.maxFields) || cfg.maxFields <= 0) out.push({ path: 'maxFields', message: `must be a positive whole number (got ${show(cfg.maxFields)})` });
+  if (cfg.detectors.includes('labels') && !cfg.labelField) out.push({ path: 'labelField', message: 'the labels detector needs labelField, the field that holds each record\'s class' });
+  for (const [name, rule] of Object.entries(cfg.fields)) {
+    if (rule.type !== undefined && !FIELD_TYPES.includes(rule.type)) out.push({ path: `fields.${name}.type`, message: `unknown type "${rule.type}"; use ${FIELD_TYPES.join(', ')}` });
+    if (rule.min !== undefined && typeof rule.min !== 'number') out.push({ path: `fields.${name}.min`, message: 'must be a number' });
+    if (rule.max !== undefined && typeof rule.max !== 'number') out.push({ path: `fields.${name}.max`, message: 'must be a number' });
+    if (typeof rule.min === 'number' && typeof rule.max === 'number' && rule.min > rule.max) out.push({ path: `fields.${name}`, message: `min ${rule.min} is above max ${rule.max}` });
+    if (rule.regex !== undefined) {
+      try {
+        new RegExp(rule.regex);
+      } catch (e) {
+        out.push({ path: `fields.${name}.regex`, message: `not a valid regular expression: ${(e as Error).message}` });
+      }
+    }
+    if (rule.enum !== undefined && !Array.isArray(rule.enum)) out.push({ path: `fields.${name}.enum`, message: 'must be a list of allowed values' });
+  }
+  return out;
+}
+
+function checkInterval(path: string, v: CheckInterval, out: ConfigProblem[], zeroOk = false): void {
+  if ('records' in v) {
+    if (!Number.isInteger(v.records) || v.records < (zeroOk ? 0 : 1)) out.push({ path, message: `must be a positive whole number of records (got ${show(v.records)})` });
+  } else if (!(typeof v.seconds === 'number' && (zeroOk ? v.seconds >= 0 : v.seconds > 0) && Number.isFinite(v.seconds))) {
+    out.push({ path, message: `must be a positive duration such as 1s or 500ms (got ${show(v.seconds)})` });
+  }
+}
+
+/** `2s`, `500ms`, `1m` → seconds; a bare number → records. Returns undefined for anything else. */
+export function parseInterval(v: string | number): CheckInterval | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v > 0 ? { records: v } : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  switch (m[2]) {
+    case undefined:
+      return Number.isInteger(n) && n > 0 ? { records: n } : undefined;
+    case 'ms':
+      return n > 0 ? { seconds: n / 1000 } : undefined;
+    case 's':
+      return n > 0 ? { seconds: n } : undefined;
+    case 'm':
+      return n > 0 ? { seconds: n * 60 } : undefined;
+    default:
+      return n > 0 ? { seconds: n * 3600 } : undefined;
+  }
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

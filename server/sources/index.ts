@@ -1,0 +1,23 @@
+import type { SourceContext, SourceSpec, StreamSource } from './types';
+import { SourceError } from './types';
+import { DemoSource } from './demo';
+import { FileSource } from './file';
+
+/**
+ * Opens the source a spec names. Broker backends register here as they land; each lives in its own
+ * module so that its client library stays behind it.
+ */
+export async function createSource(spec: SourceSpec, ctx: SourceContext): Promise<StreamSource> {
+  switch (spec.backend) {
+    case 'demo':
+      return new DemoSource(spec, ctx);
+    case 'file':
+      return new FileSource(spec, ctx);
+    case 'kafka':
+    case 'redis':
+    case 'pulsar':
+      throw new SourceError(`The ${spec.backend} backend is not available in this build yet.`, 'unsupported');
+    case 'memory':
+      throw new SourceError('memory sources are created in code with new MemorySource(records).', 'unsupported');
+  }
+}

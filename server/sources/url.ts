@@ -1,0 +1,124 @@
+import type { Backend, SourceSpec, StartPosition } from './types';
+
+/** A command-line mistake: the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** `earliest`, `latest`, an ISO time, or epoch milliseconds. */
+export function parseStartPosition(text: string): StartPosition {
+  const t = text.trim();
+  if (t === 'latest' || t === '$') return { kind: 'latest' };
+  if (t === 'earliest' || t === 'beginning') return { kind: 'earliest' };
+  if (/^\d{13}$/.test(t)) return { kind: 'time', time: Number(t) };
+  if (/^\d{4}-\d{2}-\d{2}/.test(t)) {
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms)) return { kind: 'time', time: ms };
+  }
+  throw new UsageError(`--from: "${text}" is not a start position. Use earliest, latest, or an ISO time such as 2026-11-28T10:00:00Z.`);
+}
+
+const SCHEMES: Record<string, Backend> = {
+  'file:': 'file',
+  'demo:': 'demo',
+  'kafka:': 'kafka',
+  'redis:': 'redis',
+  'rediss:': 'redis',
+  'pulsar:': 'pulsar',
+  'pulsar+ssl:': 'pulsar',
+  'pulsar+ws:': 'pulsar',
+  'pulsar+wss:': 'pulsar',
+};
+
+/**
+ * Turns a CLI source URL into a SourceSpec:
+ * `file:<path>`, `demo:[scenario][?rate=N&seed=N]`, `kafka://host:port[,host:port]/<topic>`,
+ * `redis://[user@]host:port/<stream>`, `pulsar://host:6650/<tenant>/<ns>/<topic>`,
+ * `pulsar+ws://host:8080/<tenant>/<ns>/<topic>`. Query parameters become backend options;
+ * `secret=<name>` names a stored secret. Passwords inside the URL are refused.
+ */
+export function parseSourceUrl(text: string, from: StartPosition = { kind: 'latest' }): SourceSpec {
+  const colon = text.indexOf(':');
+  const scheme = colon > 0 ? text.slice(0, colon + 1).toLowerCase() : '';
+  const backend = SCHEMES[scheme];
+  if (!backend) {
+    throw new UsageError(
+      `"${text}" is not a source URL. Use file:<path>, demo:, kafka://host:port/<topic>, redis://host:port/<stream>, ` +
+        `pulsar://host:port/<tenant>/<ns>/<topic> or pulsar+ws://host:port/<tenant>/<ns>/<topic>.`,
+    );
+  }
+  if (backend === 'file') {
+    let rest = text.slice(colon + 1);
+    const q = rest.indexOf('?');
+    const options: Record<string, unknown> = {};
+    if (q >= 0) {
+      for (const [k, v] of new URLSearchParams(rest.slice(q + 1))) options[k] = coerce(v);
+      rest = rest.slice(0, q);
+    }
+    if (rest.startsWith('//')) rest = decodeURIComponent(new URL(text.slice(0, q >= 0 ? colon + 1 + q : undefined)).pathname);
+    if (!rest) throw new UsageError('file: needs a path, for example file:./events.jsonl');
+    return { backend, topic: rest, from, options };
+  }
+  if (backend === 'demo') {
+    const rest = text.slice(colon + 1).replace(/^\/\//, '');
+    const q = rest.indexOf('?');
+    const scenario = (q >= 0 ? rest.slice(0, q) : rest) || 'orders';
+    const options: Record<string, unknown> = {};
+    if (q >= 0) for (const [k, v] of new URLSearchParams(rest.slice(q + 1))) options[k] = coerce(v);
+    return { backend, topic: scenario, from, options };
+  }
+
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`"${text}" is not a valid URL.`);
+  }
+  if (url.password) {
+    throw new UsageError(
+      `Do not put a password in the source URL (it would land in shell history and logs). ` +
+        `Store it as a secret: export CLEAN_SECRET_<NAME>=... and add ?secret=<name> to the URL.`,
+    );
+  }
+  const options: Record<string, unknown> = {};
+  for (const [k, v] of url.searchParams) options[k] = coerce(v);
+  const path = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
+  const spec: SourceSpec = { backend, topic: path, from, options };
+  const secret = typeof options.secret === 'string' ? options.secret : undefined;
+  const mechanism = typeof options.mechanism === 'string' ? options.mechanism : undefined;
+  if (url.username || secret) {
+    spec.auth = { username: url.username ? decodeURIComponent(url.username) : undefined, secret, mechanism };
+  }
+  delete options.secret;
+  delete options.mechanism;
+
+  if (backend === 'kafka') {
+    // URL() keeps only the first host of a list; take the authority as written.
+    const authority = text.slice(scheme.length + 2).split('/')[0].replace(/^[^@]*@/, '');
+    spec.brokers = authority.split(',').filter(Boolean);
+    if (!path) throw new UsageError(`${text}: name the topic, for example kafka://127.0.0.1:9092/orders`);
+  } else if (backend === 'redis') {
+    spec.url = `${url.protocol}//${url.host}`;
+    if (!path) throw new UsageError(`${text}: name the stream, for example redis://127.0.0.1:6379/orders`);
+    if (url.protocol === 'rediss:') spec.tls = true;
+  } else if (backend === 'pulsar') {
+    spec.url = `${url.protocol}//${url.host}`;
+    if (path.split('/').length !== 3) {
+      throw new UsageError(`${text}: name the topic as <tenant>/<namespace>/<topic>, for example ${url.protocol}//${url.host}/public/default/orders`);
+    }
+    if (url.protocol === 'pulsar+ssl:' || url.protocol === 'pulsar+wss:') spec.tls = true;
+  }
+  if (options.tls === true || options.tls === 'true') spec.tls = true;
+  if (typeof options.ca === 'string') spec.tls = { ...(typeof spec.tls === 'object' ? spec.tls : {}), ca: options.ca };
+  return spec;
+}
+
+function coerce(v: string): unknown {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+  return v;
+}

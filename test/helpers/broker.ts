@@ -1,0 +1,35 @@
+/**
+ * Real brokers for integration tests. `scripts/test.sh` starts each broker once and exports its URL
+ * (CLEAN_TEST_REDIS_URL, CLEAN_TEST_KAFKA_URL, CLEAN_TEST_PULSAR_URL); a test file run on its own
+ * starts the broker itself through the same `scripts/broker` and stops it afterwards.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const repoRoot = path.resolve(__dirname, '..', '..');
+const script = path.join(repoRoot, 'scripts', 'broker');
+
+export type BrokerName = 'redis' | 'kafka' | 'pulsar';
+
+export interface Broker {
+  /** The URL `scripts/broker start` printed (redis://…, kafka://…, pulsar+ws://…). */
+  url: string;
+  /** Stops the broker if this test started it; a no-op for a broker the suite shares. */
+  release(): Promise<void>;
+}
+
+/** Runs `scripts/broker <action> <name>` and returns its last line of output. */
+export async function brokerCommand(action: 'start' | 'stop' | 'url', name: BrokerName): Promise<string> {
+  const { stdout } = await run('bash', [script, action, name], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60 * 1000 });
+  const lines = stdout.trim().split('\n');
+  return lines[lines.length - 1] ?? '';
+}
+
+export async function useBroker(name: BrokerName): Promise<Broker> {
+  const shared = process.env[`CLEAN_TEST_${name.toUpperCase()}_URL`];
+  if (shared) return { url: shared, release: async () => {} };
+  const url = await brokerCommand('start', name);
+  return { url, release: async () => void (await brokerCommand('stop', name)) };
+}
