@@ -11,9 +11,9 @@ export interface SourceMessage {
   value: Buffer | string | object | null;
   /**
    * Where the message sits in its source, shown with samples and alerts:
-   * a file line ("17"), a Kafka partition and offset ("2@1534"), a Redis stream id, a Pulsar message id.
+   * a file line (17), a Kafka partition and offset ("2@1534"), a Redis stream id, a Pulsar message id.
    */
-  position?: string;
+  position?: string | number;
   /** Kafka message key, Pulsar key, when the backend has one. */
   key?: string | null;
   /** Kafka headers, Pulsar properties, as text. */

@@ -1,0 +1,93 @@
+/** The events a pipeline emits. The CLI writes them as NDJSON; the agent forwards them over LSP. */
+import type { DetectorName } from './config';
+import type { PipelineState } from '../sources/types';
+
+/** A record behind an issue: its 1-based number in the consumed stream and, when the source has one, its native position. */
+export interface Sample {
+  record: number;
+  position?: string | number;
+}
+
+export interface DetectorMetrics {
+  /** Fraction of window records this detector flagged. */
+  rate: number;
+  /** Flagged records in the window. */
+  count: number;
+  threshold: number;
+}
+
+export interface FieldMetrics {
+  /** Fraction of window records (among those that parsed as objects) whose field is null or absent. */
+  missing: number;
+  /** Fraction of window records whose value of this field was an outlier. */
+  outliers?: number;
+  /** Fraction of window records that broke a rule on this field. */
+  rules?: number;
+  /** The field's established JSON type, once it has one. */
+  type?: string;
+}
+
+export interface MetricsEvent {
+  type: 'metrics';
+  pipeline: string;
+  /** Epoch milliseconds of the check. */
+  time: number;
+  /** Records consumed so far. */
+  records: number;
+  /** Records currently in the window. */
+  window: number;
+  /** Mean record quality over the window, 0..1 (1 for an empty window). */
+  score: number;
+  /** Records per second since the previous check. */
+  throughput: number;
+  detectors: Partial<Record<DetectorName, DetectorMetrics>>;
+  fields: Record<string, FieldMetrics>;
+}
+
+export type Severity = 'warning' | 'critical';
+
+export interface AlertEvent {
+  type: 'alert';
+  pipeline: string;
+  time: number;
+  severity: Severity;
+  /** The detector whose rate crossed its threshold, or null for the quality score. */
+  detector: DetectorName | null;
+  value: number;
+  threshold: number;
+  /** Records consumed when the alert fired. */
+  records: number;
+  message: string;
+  /** Up to 5 recent records behind the alert. */
+  samples: Sample[];
+}
+
+export interface RecoveredEvent extends Omit<AlertEvent, 'type'> {
+  type: 'recovered';
+}
+
+export interface StatusEvent {
+  type: 'status';
+  pipeline: string;
+  time: number;
+  state: PipelineState;
+  message: string;
+}
+
+export interface EndEvent {
+  type: 'end';
+  pipeline: string;
+  records: number;
+}
+
+export type PipelineEvent = MetricsEvent | AlertEvent | RecoveredEvent | StatusEvent | EndEvent;
+
+/** A recent offending record, kept for `clean/samples` and the samples view. */
+export interface SampleRecord extends Sample {
+  detector: DetectorName;
+  /** Why it was flagged ("amount = 1.2e9 is 14.2 robust SDs from the window median"). */
+  reason: string;
+  /** The payload as text, cut at 2 KB. */
+  text: string;
+  time: number;
+}

@@ -1,0 +1,269 @@
+/**
+ * RealtimePipeline: one source through the quality engine, checked on a timer or every N records,
+ * with alerts, status and events for the CLI and the agent.
+ */
+import type { DetectorName, PipelineConfig } from './config';
+import type { AlertEvent, EndEvent, MetricsEvent, PipelineEvent, RecoveredEvent, SampleRecord, StatusEvent } from './events';
+import { QualityEngine } from './quality';
+import { AlertChecker } from './alerts';
+import type { Logger, PipelineState, SourceContext, StreamSource } from '../sources/types';
+import { silentLogger } from '../sources/types';
+
+export type SourceFactory = (ctx: SourceContext) => StreamSource | Promise<StreamSource>;
+export type AlertHandler = (event: AlertEvent | RecoveredEvent) => void | Promise<void>;
+
+export interface PipelineOptions {
+  log?: Logger;
+  /** Looks a secret up by name. Headless default: the environment variable CLEAN_SECRET_<NAME>. */
+  secret?: (name: string) => Promise<string | undefined>;
+  /** Stop after this many records, then emit the final metrics and `end`. */
+  limit?: number;
+  /** In record-count mode, a stream quiet this long still gets its pending check (0 turns it off). */
+  idleFlushMs?: number;
+}
+
+type Listeners = {
+  metrics: (e: MetricsEvent) => void;
+  alert: (e: AlertEvent) => void;
+  recovered: (e: RecoveredEvent) => void;
+  status: (e: StatusEvent) => void;
+  end: (e: EndEvent) => void;
+};
+
+/** The headless secret lookup: CLEAN_SECRET_<NAME>, the name upper-cased with other characters as `_`. */
+export function secretFromEnv(name: string): Promise<string | undefined> {
+  const key = 'CLEAN_SECRET_' + name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return Promise.resolve(process.env[key]);
+}
+
+export class RealtimePipeline {
+  readonly engine: QualityEngine;
+  private readonly checker: AlertChecker;
+  private readonly listeners: { [K in keyof Listeners]: Array<Listeners[K]> } = { metrics: [], alert: [], recovered: [], status: [], end: [] };
+  private readonly handlers: AlertHandler[] = [];
+  private readonly log: Logger;
+  private source: StreamSource | null = null;
+  private _state: PipelineState = 'stopped';
+  private _message = 'not started';
+  private stopping = false;
+  private paused = false;
+  private resumeWaiter: (() => void) | null = null;
+  private lastCheckTime = 0;
+  private lastCheckRecords = 0;
+  private lastRecordTime = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private last: MetricsEvent | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly sourceOrFactory: StreamSource | SourceFactory,
+    readonly config: PipelineConfig,
+    private readonly options: PipelineOptions = {},
+  ) {
+    this.engine = new QualityEngine(config);
+    this.checker = new AlertChecker(config);
+    this.log = options.log ?? silentLogger;
+  }
+
+  get state(): PipelineState {
+    return this._state;
+  }
+
+  get message(): string {
+    return this._message;
+  }
+
+  get description(): string {
+    return this.source?.description ?? this.name;
+  }
+
+  on<K extends keyof Listeners>(type: K, listener: Listeners[K]): () => void {
+    const list = this.listeners[type] as Array<Listeners[K]>;
+    list.push(listener);
+    return () => {
+      const i = list.indexOf(listener);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /** Handlers see every alert and recovery; one that throws or rejects is logged and the others go on. */
+  addAlertHandler(handler: AlertHandler): void {
+    this.handlers.push(handler);
+  }
+
+  /** Connects, consumes until the source ends, `limit` is reached or stop() is called. Rejects on a fatal source error. */
+  async run(): Promise<void> {
+    this.stopping = false;
+    this.setState('connecting', 'connecting');
+    const ctx: SourceContext = {
+      log: this.log,
+      status: (state, message) => {
+        if (!this.stopping && !(this.paused && state === 'running')) this.setState(state, message);
+      },
+      secret: this.options.secret ?? secretFromEnv,
+    };
+    const limit = this.options.limit ?? Infinity;
+    const ci = this.config.checkInterval;
+    const everyRecords = 'records' in ci ? ci.records : 0;
+    const everyMs = 'seconds' in ci ? ci.seconds * 1000 : 0;
+    const idleMs = this.options.idleFlushMs ?? 1000;
+    const engine = this.engine;
+    let ended = false;
+    try {
+      const src = (this.source = typeof this.sourceOrFactory === 'function' ? await this.sourceOrFactory(ctx) : this.sourceOrFactory);
+      await src.connect();
+      if (this.stopping) return;
+      this.setState('running', `reading ${src.description}`);
+      this.lastCheckTime = this.lastRecordTime = Date.now();
+      this.lastCheckRecords = engine.records;
+      this.timer = setInterval(() => this.onTimer(everyMs, idleMs), everyMs > 0 ? Math.min(everyMs, 250) : Math.max(50, Math.min(idleMs, 250)));
+      outer: for await (const batch of src.consume()) {
+        if (this.stopping) break;
+        if (this.paused) await new Promise<void>((r) => (this.resumeWaiter = r));
+        if (this.stopping) break;
+        const now = Date.now();
+        engine.now = now;
+        this.lastRecordTime = now;
+        for (let i = 0; i < batch.length; i++) {
+          engine.process(batch[i]);
+          if (everyRecords !== 0 && engine.records - this.lastCheckRecords >= everyRecords) this.check();
+          if (engine.records >= limit) break outer;
+        }
+        if (everyMs !== 0 && now - this.lastCheckTime >= everyMs) this.check();
+      }
+      ended = !this.stopping;
+    } catch (err) {
+      if (!this.stopping) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.setState('error', message);
+        this.clearTimer();
+        await this.closeSource();
+        throw err;
+      }
+    } finally {
+      this.clearTimer();
+    }
+    await this.closeSource();
+    if (ended) {
+      if (engine.records !== this.lastCheckRecords || this.last === null) this.check();
+      this.emit('end', { type: 'end', pipeline: this.name, records: engine.records });
+      this.setState('stopped', engine.records >= limit ? `stopped after ${engine.records} records (limit)` : `end of source after ${engine.records} records`);
+    } else {
+      this.setState('stopped', 'stopped');
+    }
+  }
+
+  private onTimer(everyMs: number, idleMs: number): void {
+    if (this.paused || this._state !== 'running' && this._state !== 'reconnecting') return;
+    const now = Date.now();
+    if (everyMs > 0) {
+      // Also when the stream is quiet: a check is due on time, whether or not records arrive.
+      if (now - this.lastCheckTime >= everyMs) this.check();
+    } else if (idleMs > 0 && this.engine.records !== this.lastCheckRecords && now - this.lastRecordTime >= idleMs) {
+      this.check();
+    }
+  }
+
+  /** Runs the checker now: emits metrics, then any alerts or recoveries. */
+  check(): MetricsEvent {
+    const now = Date.now();
+    const engine = this.engine;
+    const elapsed = (now - this.lastCheckTime) / 1000;
+    const throughput = elapsed > 0 ? (engine.records - this.lastCheckRecords) / elapsed : 0;
+    this.lastCheckTime = now;
+    this.lastCheckRecords = engine.records;
+    const m = engine.metrics(this.name, now, throughput);
+    this.last = m;
+    this.emit('metrics', m);
+    for (const e of this.checker.evaluate(m, (d) => engine.recentSamples(d, 5))) {
+      if (e.type === 'alert') {
+        this.log.warn(`[${this.name}] ${e.severity}: ${e.message}`);
+        this.emit('alert', e);
+      } else {
+        this.log.info(`[${this.name}] recovered: ${e.message}`);
+        this.emit('recovered', e);
+      }
+      for (const h of this.handlers) {
+        try {
+          const r = h(e);
+          if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.handlerFailed(err));
+        } catch (err) {
+          this.handlerFailed(err);
+        }
+      }
+    }
+    return m;
+  }
+
+  /** The latest metrics (a fresh snapshot when no check ran yet). */
+  snapshot(): MetricsEvent {
+    return this.last ?? this.engine.metrics(this.name, Date.now(), 0);
+  }
+
+  samples(detector?: DetectorName | null, limit = 20): SampleRecord[] {
+    return this.engine.samplesOf(detector ?? null, limit);
+  }
+
+  pause(): void {
+    if (this.paused || (this._state !== 'running' && this._state !== 'reconnecting')) return;
+    this.paused = true;
+    this.setState('paused', 'paused');
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.setState('running', `reading ${this.description}`);
+    const w = this.resumeWaiter;
+    this.resumeWaiter = null;
+    w?.();
+  }
+
+  /** Stops consuming and closes the source; run() then resolves. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const w = this.resumeWaiter;
+    this.resumeWaiter = null;
+    this.paused = false;
+    w?.();
+    this.clearTimer();
+    await this.closeSource();
+  }
+
+  private async closeSource(): Promise<void> {
+    const src = this.source;
+    if (!src) return;
+    try {
+      await src.close();
+    } catch (err) {
+      this.log.warn(`[${this.name}] closing ${src.description}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private handlerFailed(err: unknown): void {
+    this.log.error(`[${this.name}] an alert handler failed (the pipeline goes on): ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  private setState(state: PipelineState, message: string): void {
+    if (state === this._state && message === this._message) return;
+    this._state = state;
+    this._message = message;
+    this.emit('status', { type: 'status', pipeline: this.name, time: Date.now(), state, message });
+  }
+
+  private emit<K extends keyof Listeners>(type: K, event: Parameters<Listeners[K]>[0]): void {
+    for (const l of this.listeners[type] as Array<(e: PipelineEvent) => void>) {
+      try {
+        l(event as PipelineEvent);
+      } catch (err) {
+        this.log.error(`[${this.name}] a ${type} listener failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+}

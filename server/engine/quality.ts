@@ -1,0 +1,591 @@
+/**
+ * The streaming quality engine: a ring window of the last `windowSize` records' issue flags and
+ * qualities, incremental detectors, and the running score. Per record it does O(fields) work and no
+ * whole-window pass; the only window-sized work (robust references) runs every few hundred records.
+ */
+import type { PipelineConfig, DetectorName } from './config';
+import { DETECTORS } from './config';
+import type { MetricsEvent, FieldMetrics, Sample, SampleRecord, DetectorMetrics } from './events';
+import type { SourceMessage } from '../sources/types';
+import { Code, FieldState, Flag, TYPE_NAMES, codeOf, slog } from './fields';
+import { HashCounter, hashBytes, hashOut, hashString } from './hash';
+
+/** Detector bit for each name, in DETECTORS order (outliers = 1 … labels = 64). */
+export const DETECTOR_BIT: Record<DetectorName, number> = {
+  outliers: Flag.Outliers,
+  duplicates: Flag.Duplicates,
+  missing: Flag.Missing,
+  schema: Flag.Schema,
+  parse: Flag.Parse,
+  rules: Flag.Rules,
+  labels: Flag.Labels,
+};
+
+const MICRO = 1_000_000;
+const SAMPLE_RING = 32;
+const SAMPLE_TEXT = 2048;
+
+/** Why a record was flagged, kept as a code plus a field and a value so that nothing is formatted per record. */
+const enum Why {
+  Invalid,
+  NotObject,
+  TooLarge,
+  Empty,
+  Duplicate,
+  Missing,
+  TypeChange,
+  NewField,
+  Outlier,
+  Rule,
+  Label,
+}
+
+interface CompiledRule {
+  name: string;
+  required: boolean;
+  type: string | undefined;
+  min: number;
+  max: number;
+  regex: RegExp | null;
+  allowed: Set<unknown> | null;
+  ring: Uint8Array;
+  count: number;
+}
+
+class LabelClass {
+  count = 0;
+  sumSq = 0;
+  constructor(readonly sums: Float64Array) {}
+}
+
+/** Recent flagged records of one detector: references only, formatted when asked. */
+class SampleRing {
+  readonly records = new Float64Array(SAMPLE_RING);
+  readonly messages: Array<SourceMessage | null> = new Array(SAMPLE_RING).fill(null);
+  readonly why = new Uint8Array(SAMPLE_RING);
+  readonly fields: Array<string | null> = new Array(SAMPLE_RING).fill(null);
+  readonly values: unknown[] = new Array(SAMPLE_RING).fill(undefined);
+  readonly times = new Float64Array(SAMPLE_RING);
+  next = 0;
+  size = 0;
+
+  push(record: number, msg: SourceMessage, why: Why, field: string | null, value: unknown, time: number): void {
+    const i = this.next;
+    this.records[i] = record;
+    this.messages[i] = msg;
+    this.why[i] = why;
+    this.fields[i] = field;
+    this.values[i] = value;
+    this.times[i] = time;
+    this.next = (i + 1) % SAMPLE_RING;
+    if (this.size < SAMPLE_RING) this.size++;
+  }
+}
+
+export class QualityEngine {
+  readonly windowSize: number;
+  /** Records consumed so far. */
+  records = 0;
+  /** Records currently in the window. */
+  size = 0;
+
+  private slot = 0;
+  private readonly quality: Int32Array;
+  private readonly flags: Uint8Array;
+  private readonly isObject: Uint8Array;
+  private readonly hashHi: Uint32Array;
+  private readonly hashLo: Uint32Array;
+  private qualitySum = 0;
+  private objects = 0;
+  private objectsSeen = 0;
+  private readonly detectorCount = new Int32Array(7);
+  private readonly qualityByFlags = new Int32Array(128);
+  private readonly enabled: number;
+  private readonly z: number;
+  private readonly minSamples: number;
+  private readonly duplicates: HashCounter | null;
+  private readonly fieldMap = new Map<string, FieldState>();
+  private readonly fieldList: FieldState[] = [];
+  private readonly scratch: Float64Array;
+  private readonly refreshEvery: number;
+  private nextRefresh: number;
+  private readonly rules: CompiledRule[];
+  private readonly samples: SampleRing[] = DETECTORS.map(() => new SampleRing());
+  /** The clock for sample times; the pipeline sets it once per batch rather than once per record. */
+  now = Date.now();
+
+  // labels
+  private readonly labelField: string | undefined;
+  private labelFeatures: string[] | null = null;
+  private readonly labelClasses = new Map<string, LabelClass>();
+  private labelOf: Array<LabelClass | null> = [];
+  private labelX: Float64Array | null = null;
+  private readonly labelVec: Float64Array;
+
+  constructor(readonly config: PipelineConfig) {
+    const W = config.windowSize;
+    this.windowSize = W;
+    this.quality = new Int32Array(W);
+    this.flags = new Uint8Array(W);
+    this.isObject = new Uint8Array(W);
+    this.hashHi = new Uint32Array(W);
+    this.hashLo = new Uint32Array(W);
+    this.scratch = new Float64Array(W);
+    let enabled = 0;
+    for (const d of config.detectors) enabled |= DETECTOR_BIT[d];
+    if (Object.keys(config.fields).length === 0) enabled &= ~Flag.Rules;
+    this.labelField = enabled & Flag.Labels ? config.labelField : undefined;
+    if (!this.labelField) enabled &= ~Flag.Labels;
+    this.enabled = enabled;
+    this.z = enabled & Flag.Outliers ? config.outliers.z : 0;
+    this.minSamples = Math.min(config.outliers.minSamples, W);
+    this.duplicates = enabled & Flag.Duplicates ? new HashCounter(W) : null;
+    this.refreshEvery = Math.max(16, Math.min(4096, Math.floor(W / 8)));
+    this.nextRefresh = this.minSamples;
+    for (let f = 0; f < 128; f++) {
+      let q = MICRO;
+      DETECTORS.forEach((d, i) => {
+        if (f & (1 << i)) q -= Math.round(config.weights[d] * MICRO);
+      });
+      this.qualityByFlags[f] = Math.max(0, q);
+    }
+    this.rules = Object.entries(config.fields).map(([name, r]) => ({
+      name,
+      required: r.required === true,
+      type: r.type,
+      min: typeof r.min === 'number' ? r.min : -Infinity,
+      max: typeof r.max === 'number' ? r.max : Infinity,
+      regex: r.regex !== undefined ? new RegExp(r.regex) : null,
+      allowed: Array.isArray(r.enum) ? new Set<unknown>(r.enum) : null,
+      ring: new Uint8Array(W),
+      count: 0,
+    }));
+    this.labelVec = new Float64Array(8);
+    if (this.labelField) this.labelOf = new Array(W).fill(null);
+  }
+
+  /** Takes one record through decode, the detectors and the score. */
+  process(msg: SourceMessage): void {
+    const slot = this.slot;
+    const record = ++this.records;
+    if (this.size === this.windowSize) this.evict(slot);
+    else this.size++;
+
+    let flags = 0;
+    let obj: Record<string, unknown> | null = null;
+    let why: Why = Why.Invalid;
+    const value = msg.value;
+    let text: string | null = null;
+
+    if (value === null || value === undefined) {
+      why = Why.Empty;
+      flags = Flag.Parse;
+    } else if (typeof value === 'string' || value instanceof Uint8Array) {
+      const size = value.length;
+      if (size === 0) {
+        why = Why.Empty;
+        flags = Flag.Parse;
+      } else if (size > this.config.maxMessageBytes) {
+        why = Why.TooLarge;
+        flags = Flag.Parse;
+      } else {
+        text = typeof value === 'string' ? value : (value as Buffer).toString('utf8');
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          flags = Flag.Parse;
+        }
+        if (flags === 0) {
+          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) obj = parsed as Record<string, unknown>;
+          else {
+            why = Why.NotObject;
+            flags = Flag.Parse;
+          }
+        }
+      }
+    } else if (typeof value === 'object' && !Array.isArray(value)) {
+      obj = value as Record<string, unknown>;
+    } else {
+      why = Why.NotObject;
+      flags = Flag.Parse;
+    }
+
+    if (obj === null) {
+      this.isObject[slot] = 0;
+      const list = this.fieldList;
+      for (let i = 0; i < list.length; i++) list[i].evict(slot);
+      if (this.enabled & Flag.Parse) this.samples[4].push(record, msg, why, null, undefined, this.now);
+      if (this.labelField) this.labelOf[slot] = null;
+    } else {
+      this.isObject[slot] = 1;
+      this.objects++;
+      this.objectsSeen++;
+      flags = this.inspect(obj, slot, record, msg, text);
+    }
+
+    flags &= this.enabled;
+    this.flags[slot] = flags;
+    const q = this.qualityByFlags[flags];
+    this.quality[slot] = q;
+    this.qualitySum += q;
+    if (flags !== 0) {
+      const counts = this.detectorCount;
+      for (let i = 0; i < 7; i++) if (flags & (1 << i)) counts[i]++;
+    }
+    this.slot = slot + 1 === this.windowSize ? 0 : slot + 1;
+    if (record >= this.nextRefresh) this.refresh();
+  }
+
+  private evict(slot: number): void {
+    this.qualitySum -= this.quality[slot];
+    const f = this.flags[slot];
+    if (f !== 0) {
+      const counts = this.detectorCount;
+      for (let i = 0; i < 7; i++) if (f & (1 << i)) counts[i]--;
+    }
+    if (this.isObject[slot]) {
+      this.objects--;
+      if (this.duplicates) this.duplicates.remove(this.hashHi[slot], this.hashLo[slot]);
+    }
+    for (const r of this.rules) {
+      if (r.ring[slot]) {
+        r.count--;
+        r.ring[slot] = 0;
+      }
+    }
+    if (this.labelField) {
+      const cls = this.labelOf[slot];
+      if (cls) this.removeLabel(cls, slot);
+    }
+  }
+
+  /** The object-record path: duplicates, fields (missing, schema, outliers), rules, labels. */
+  private inspect(obj: Record<string, unknown>, slot: number, record: number, msg: SourceMessage, text: string | null): number {
+    let flags = 0;
+    if (this.duplicates) {
+      const v = msg.value;
+      if (v instanceof Uint8Array) hashBytes(v);
+      else hashString(text ?? JSON.stringify(v));
+      const hi = hashOut[0];
+      const lo = hashOut[1];
+      this.hashHi[slot] = hi;
+      this.hashLo[slot] = lo;
+      if (this.duplicates.add(hi, lo) > 1) {
+        flags |= Flag.Duplicates;
+        this.samples[1].push(record, msg, Why.Duplicate, null, undefined, this.now);
+      }
+    }
+
+    const map = this.fieldMap;
+    const z = this.z;
+    const warm = this.objectsSeen > this.minSamples;
+    for (const key in obj) {
+      let f = map.get(key);
+      if (f === undefined) {
+        if (this.fieldList.length >= this.config.maxFields) {
+          if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
+          continue;
+        }
+        f = new FieldState(key, this.windowSize);
+        map.set(key, f);
+        this.fieldList.push(f);
+        if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
+      } else {
+        f.evict(slot);
+      }
+      f.stamp = record;
+      const v = obj[key];
+      const code = codeOf(v);
+      const got = f.put(slot, v, code, z);
+      if (got !== 0) flags |= this.noteField(got, f, v, code, record, msg);
+    }
+    const list = this.fieldList;
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i];
+      if (f.stamp === record) continue;
+      f.evict(slot);
+      if (f.put(slot, undefined, Code.Absent, 0) !== 0) flags |= this.noteField(Flag.Missing, f, undefined, Code.Absent, record, msg);
+    }
+
+    if (this.rules.length !== 0 && this.enabled & Flag.Rules) flags |= this.checkRules(obj, slot, record, msg);
+    if (this.labelField) flags |= this.checkLabel(obj, slot, record, msg);
+    return flags;
+  }
+
+  private noteField(got: number, f: FieldState, v: unknown, code: number, record: number, msg: SourceMessage): number {
+    if (got & Flag.Missing) this.samples[2].push(record, msg, Why.Missing, f.name, undefined, this.now);
+    if (got & Flag.Schema) this.samples[3].push(record, msg, Why.TypeChange, f.name, code, this.now);
+    if (got & Flag.Outliers) this.samples[0].push(record, msg, Why.Outlier, f.name, v, this.now);
+    return got;
+  }
+
+  private flagSchema(record: number, msg: SourceMessage, why: Why, field: string, value: unknown): number {
+    if (this.enabled & Flag.Schema) this.samples[3].push(record, msg, why, field, value, this.now);
+    return Flag.Schema;
+  }
+
+  private checkRules(obj: Record<string, unknown>, slot: number, record: number, msg: SourceMessage): number {
+    let flags = 0;
+    for (const r of this.rules) {
+      const v = Object.prototype.hasOwnProperty.call(obj, r.name) ? obj[r.name] : undefined;
+      let bad = false;
+      if (v === undefined || v === null) bad = r.required;
+      else {
+        switch (r.type) {
+          case undefined:
+            break;
+          case 'number':
+            bad = typeof v !== 'number';
+            break;
+          case 'integer':
+            bad = !Number.isInteger(v);
+            break;
+          case 'string':
+            bad = typeof v !== 'string';
+            break;
+          case 'boolean':
+            bad = typeof v !== 'boolean';
+            break;
+          case 'object':
+            bad = typeof v !== 'object' || Array.isArray(v);
+            break;
+          case 'array':
+            bad = !Array.isArray(v);
+            break;
+        }
+        if (!bad && typeof v === 'number' && (v < r.min || v > r.max)) bad = true;
+        if (!bad && r.regex !== null) bad = !r.regex.test(typeof v === 'string' ? v : JSON.stringify(v));
+        if (!bad && r.allowed !== null) bad = !r.allowed.has(v);
+      }
+      if (bad) {
+        r.ring[slot] = 1;
+        r.count++;
+        if (flags === 0) this.samples[5].push(record, msg, Why.Rule, r.name, v, this.now);
+        flags = Flag.Rules;
+      }
+    }
+    return flags;
+  }
+
+  /**
+   * labels: a record far from its class centroid, relative to the class's spread (RMS distance of its
+   * members), over the slog values of the numeric feature fields: a likely mislabelled record.
+   */
+  private checkLabel(obj: Record<string, unknown>, slot: number, record: number, msg: SourceMessage): number {
+    this.labelOf[slot] = null;
+    const features = this.labelFeatures;
+    if (features === null) return 0;
+    const label = obj[this.labelField!];
+    if (label === undefined || label === null || typeof label === 'object') return 0;
+    const d = features.length;
+    const x = this.labelVec;
+    let sq = 0;
+    for (let i = 0; i < d; i++) {
+      const v = obj[features[i]];
+      if (typeof v !== 'number') return 0;
+      x[i] = slog(v);
+      sq += x[i] * x[i];
+    }
+    const key = String(label);
+    let cls = this.labelClasses.get(key);
+    if (cls === undefined) {
+      if (this.labelClasses.size >= 1000) return 0;
+      cls = new LabelClass(new Float64Array(d));
+      this.labelClasses.set(key, cls);
+    }
+    let flags = 0;
+    if (cls.count >= this.minSamples) {
+      const n = cls.count;
+      let dist = 0;
+      let norm = 0;
+      for (let i = 0; i < d; i++) {
+        const c = cls.sums[i] / n;
+        dist += (x[i] - c) * (x[i] - c);
+        norm += c * c;
+      }
+      const spread = cls.sumSq / n - norm;
+      if (spread > 1e-12 && dist > 9 * spread) {
+        flags = Flag.Labels;
+        this.samples[6].push(record, msg, Why.Label, this.labelField!, label, this.now);
+      }
+    }
+    const X = this.labelX!;
+    for (let i = 0; i < d; i++) {
+      cls.sums[i] += x[i];
+      X[slot * d + i] = x[i];
+    }
+    cls.sumSq += sq;
+    cls.count++;
+    this.labelOf[slot] = cls;
+    return flags;
+  }
+
+  private removeLabel(cls: LabelClass, slot: number): void {
+    const d = this.labelFeatures!.length;
+    const X = this.labelX!;
+    let sq = 0;
+    for (let i = 0; i < d; i++) {
+      const v = X[slot * d + i];
+      cls.sums[i] -= v;
+      sq += v * v;
+    }
+    cls.sumSq -= sq;
+    cls.count--;
+    this.labelOf[slot] = null;
+  }
+
+  /** Amortised upkeep: per-field references, vanished fields, label features. */
+  private refresh(): void {
+    const list = this.fieldList;
+    const withOutliers = this.z > 0;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const f = list[i];
+      if (f.seen === 0) {
+        // Gone from the whole window: forget it (memory stays bounded by the window).
+        for (let s = 0; s < this.windowSize; s++) f.evict(s);
+        list[i] = list[list.length - 1];
+        list.pop();
+        this.fieldMap.delete(f.name);
+        continue;
+      }
+      f.refresh(this.objects, this.minSamples, this.config.usualFieldShare, this.scratch, withOutliers, this.records);
+    }
+    if (this.labelField && this.labelFeatures === null && this.objectsSeen >= this.minSamples) {
+      const feats = list.filter((f) => f.established === Code.Number && f.name !== this.labelField).slice(0, 8).map((f) => f.name);
+      if (feats.length > 0) {
+        this.labelFeatures = feats;
+        this.labelX = new Float64Array(this.windowSize * feats.length);
+      }
+    }
+    this.nextRefresh = this.records + Math.max(this.minSamples, Math.min(this.refreshEvery, this.size));
+  }
+
+  /** Mean record quality over the window, 0..1; 1 for an empty window. */
+  get score(): number {
+    return this.size === 0 ? 1 : this.qualitySum / this.size / MICRO;
+  }
+
+  rate(detector: DetectorName): number {
+    return this.size === 0 ? 0 : this.detectorCount[DETECTORS.indexOf(detector)] / this.size;
+  }
+
+  get activeDetectors(): DetectorName[] {
+    return DETECTORS.filter((d) => this.enabled & DETECTOR_BIT[d]);
+  }
+
+  /** The metrics of the current window (allocates: called once per check, not per record). */
+  metrics(pipeline: string, time: number, throughput: number): MetricsEvent {
+    const detectors: Partial<Record<DetectorName, DetectorMetrics>> = {};
+    for (const d of this.activeDetectors) {
+      const count = this.detectorCount[DETECTORS.indexOf(d)];
+      detectors[d] = { rate: round(this.size ? count / this.size : 0), count, threshold: this.config.thresholds[d] };
+    }
+    const fields: Record<string, FieldMetrics> = Object.create(null);
+    const sorted = [...this.fieldList].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const f of sorted) {
+      const m: FieldMetrics = { missing: round(this.objects ? 1 - f.nonNull / this.objects : 0) };
+      if (this.z > 0 && f.counts[Code.Number] > 0) m.outliers = round(this.size ? f.outliers / this.size : 0);
+      if (f.established) m.type = TYPE_NAMES[f.established];
+      fields[f.name] = m;
+    }
+    for (const r of this.rules) {
+      const m = fields[r.name] ?? (fields[r.name] = { missing: this.objects ? 1 : 0 });
+      m.rules = round(this.size ? r.count / this.size : 0);
+    }
+    return {
+      type: 'metrics',
+      pipeline,
+      time,
+      records: this.records,
+      window: this.size,
+      score: round(this.score),
+      throughput: Math.round(throughput),
+      detectors,
+      fields: { ...fields },
+    };
+  }
+
+  /** Up to `limit` most recent records flagged by a detector (any detector when omitted), newest first. */
+  samplesOf(detector: DetectorName | null, limit: number): SampleRecord[] {
+    const out: SampleRecord[] = [];
+    const rings = detector === null ? this.activeDetectors.map((d) => [d, this.samples[DETECTORS.indexOf(d)]] as const) : [[detector, this.samples[DETECTORS.indexOf(detector)]] as const];
+    for (const [name, ring] of rings) {
+      for (let k = 0; k < ring.size; k++) {
+        const i = (ring.next - 1 - k + SAMPLE_RING) % SAMPLE_RING;
+        const msg = ring.messages[i]!;
+        const rec: SampleRecord = {
+          record: ring.records[i],
+          detector: name,
+          reason: describe(ring.why[i] as Why, ring.fields[i], ring.values[i], msg, this.config.maxMessageBytes),
+          text: sampleText(msg),
+          time: ring.times[i],
+        };
+        if (msg.position !== undefined) rec.position = msg.position;
+        out.push(rec);
+      }
+    }
+    out.sort((a, b) => b.record - a.record);
+    // One entry per record, newest first.
+    const seen = new Set<number>();
+    return out.filter((s) => (seen.has(s.record) ? false : (seen.add(s.record), true))).slice(0, limit);
+  }
+
+  /** Record numbers and positions of the most recent flagged records, for alerts. */
+  recentSamples(detector: DetectorName | null, limit = 5): Sample[] {
+    return this.samplesOf(detector, limit).map((s) => (s.position === undefined ? { record: s.record } : { record: s.record, position: s.position }));
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+function sampleText(msg: SourceMessage): string {
+  const v = msg.value;
+  let text: string;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') text = v.length > SAMPLE_TEXT ? v.slice(0, SAMPLE_TEXT) : v;
+  else if (v instanceof Uint8Array) text = Buffer.from(v.buffer, v.byteOffset, Math.min(v.length, SAMPLE_TEXT)).toString('utf8');
+  else text = JSON.stringify(v).slice(0, SAMPLE_TEXT);
+  return text.length >= SAMPLE_TEXT ? text + '…' : text;
+}
+
+function show(v: unknown): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return s.length > 80 ? s.slice(0, 80) + '…' : s;
+}
+
+function describe(why: Why, field: string | null, value: unknown, msg: SourceMessage, maxBytes: number): string {
+  const name = field !== null && field.length > 80 ? field.slice(0, 80) + '…' : field;
+  switch (why) {
+    case Why.Invalid:
+      return 'not valid JSON';
+    case Why.NotObject: {
+      const v = msg.value;
+      if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array)) return 'a JSON array where an object is expected';
+      const t = (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.subarray(0, 64).toString() : '').trimStart();
+      return t.startsWith('[') ? 'a JSON array where an object is expected' : 'a JSON scalar where an object is expected';
+    }
+    case Why.TooLarge: {
+      const v = msg.value as Buffer | string;
+      return `message of ${v.length} bytes is over the ${maxBytes}-byte limit (maxMessageBytes); not parsed`;
+    }
+    case Why.Empty:
+      return 'empty message (no payload)';
+    case Why.Duplicate:
+      return 'the same payload appeared earlier in the window';
+    case Why.Missing:
+      return `field "${name}" is null or absent, though the window normally carries it`;
+    case Why.TypeChange:
+      return `field "${name}" is ${TYPE_NAMES[value as number]}, not its usual type`;
+    case Why.NewField:
+      return `field "${name}" was not seen in the window before`;
+    case Why.Outlier:
+      return `field "${name}" = ${show(value)} is far from the window's distribution`;
+    case Why.Rule:
+      return `field "${name}" = ${value === undefined ? 'absent' : show(value)} breaks its rule`;
+    case Why.Label:
+      return `record labelled ${show(value)} lies far from that class's centroid`;
+  }
+}
