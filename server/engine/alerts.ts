@@ -110,7 +110,7 @@ function pct(x: number): string {
 }
 
 function alertMessage(detector: DetectorName | null, value: number, threshold: number, window: number, samples: Sample[]): string {
-  const where = samples.length ? ` Latest: record ${samples[0].record}${samples[0].position !== undefined ? ` (${samples[0].position})` : ''}.` : '';
+  const where = samples.length ? ` Latest: record ${samples[0].record}${samples[0].position !== undefined ? ` (position ${samples[0].position})` : ''}.` : '';
   if (detector === null) return `Quality score ${value.toFixed(3)} is below the threshold ${threshold.toFixed(2)} over the last ${window} records.${where}`;
   return `${detector}: ${pct(value)} of the last ${window} records are flagged (threshold ${pct(threshold)}).${where}`;
 }

@@ -1,6 +1,6 @@
 /**
- * A 64-bit, non-cryptographic hash of a message's bytes (two independent 32-bit lanes, murmur-style
- * mixing, four bytes per step). Results land in `hashOut` to keep the per-record path allocation-free.
+ * A 64-bit, non-cryptographic hash of a message's bytes (two 32-bit lanes with murmur-style mixing).
+ * Results land in `hashOut` to keep the per-record path allocation-free.
  */
 export const hashOut = new Uint32Array(2);
 
@@ -17,8 +17,53 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Hashes `bytes` into hashOut[0] (high lane) and hashOut[1] (low lane). */
+const ALIGNED = 1 << 16;
+const alignedBuffer = new ArrayBuffer(ALIGNED);
+const alignedBytes = new Uint8Array(alignedBuffer);
+const alignedWords = new Int32Array(alignedBuffer);
+
+/**
+ * Hashes `bytes` into hashOut[0] (high lane) and hashOut[1] (low lane). The bytes are first copied into an
+ * aligned scratch buffer so that words are read whole; both lanes absorb every word (a lane that saw only
+ * a constant prefix would leave 32 bits) and are mixed together at the end.
+ */
 export function hashBytes(bytes: Uint8Array): void {
+  const n = bytes.length;
+  if (n > ALIGNED) {
+    hashLong(bytes);
+    return;
+  }
+  alignedBytes.set(bytes);
+  const w = alignedWords;
+  let a = 0x9747b28c ^ n;
+  let b = 0x2f6b6a35 ^ Math.imul(n, 0x27d4eb2d);
+  const words = n >>> 2;
+  for (let j = 0; j < words; j++) {
+    let k = w[j];
+    b = Math.imul(b ^ k, C3);
+    b = (b << 17) | (b >>> 15);
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    a ^= Math.imul(k, C2);
+    a = (a << 13) | (a >>> 19);
+    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+  }
+  const rest = n & 3;
+  const base = words << 2;
+  let k = 0;
+  if (rest > 0) k = alignedBytes[base];
+  if (rest > 1) k |= alignedBytes[base + 1] << 8;
+  if (rest > 2) k |= alignedBytes[base + 2] << 16;
+  b = Math.imul(b ^ k, C3);
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  a ^= Math.imul(k, C2);
+  hashOut[0] = fmix(a ^ Math.imul(b, 0x165667b1));
+  hashOut[1] = fmix(b ^ a);
+}
+
+/** Messages larger than the scratch buffer: byte-wise word assembly, same mixing. */
+function hashLong(bytes: Uint8Array): void {
   const n = bytes.length;
   let a = 0x9747b28c ^ n;
   let b = 0x2f6b6a35 ^ Math.imul(n, 0x27d4eb2d);
@@ -34,16 +79,15 @@ export function hashBytes(bytes: Uint8Array): void {
     a = (a << 13) | (a >>> 19);
     a = (Math.imul(a, 5) + 0xe6546b64) | 0;
   }
+  let k = 0;
   const rest = n & 3;
-  if (rest !== 0) {
-    let k = bytes[i];
-    if (rest > 1) k ^= bytes[i + 1] << 8;
-    if (rest > 2) k ^= bytes[i + 2] << 16;
-    b = Math.imul(b ^ k, C3);
-    k = Math.imul(k, C1);
-    k = (k << 15) | (k >>> 17);
-    a ^= Math.imul(k, C2);
-  }
+  if (rest > 0) k = bytes[i];
+  if (rest > 1) k |= bytes[i + 1] << 8;
+  if (rest > 2) k |= bytes[i + 2] << 16;
+  b = Math.imul(b ^ k, C3);
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  a ^= Math.imul(k, C2);
   hashOut[0] = fmix(a ^ Math.imul(b, 0x165667b1));
   hashOut[1] = fmix(b ^ a);
 }

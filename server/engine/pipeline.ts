@@ -177,7 +177,7 @@ export class RealtimePipeline {
     this.emit('metrics', m);
     for (const e of this.checker.evaluate(m, (d) => engine.recentSamples(d, 5))) {
       if (e.type === 'alert') {
-        this.log.warn(`[${this.name}] ${e.severity}: ${e.message}`);
+        this.log.info(`[${this.name}] ${e.severity} alert: ${e.message}`);
         this.emit('alert', e);
       } else {
         this.log.info(`[${this.name}] recovered: ${e.message}`);

@@ -106,6 +106,9 @@ export class QualityEngine {
   private readonly duplicates: HashCounter | null;
   private readonly fieldMap = new Map<string, FieldState>();
   private readonly fieldList: FieldState[] = [];
+  /** The previous object record's fields in key order, and a spare array to build the next one in. */
+  private shape: FieldState[] = [];
+  private nextShape: FieldState[] = [];
   private readonly scratch: Float64Array;
   private readonly refreshEvery: number;
   private nextRefresh: number;
@@ -140,7 +143,9 @@ export class QualityEngine {
     this.z = enabled & Flag.Outliers ? config.outliers.z : 0;
     this.minSamples = Math.min(config.outliers.minSamples, W);
     this.duplicates = enabled & Flag.Duplicates ? new HashCounter(W) : null;
-    this.refreshEvery = Math.max(16, Math.min(4096, Math.floor(W / 8)));
+    // References move by at most half a window between refreshes: for a monotone field (ids, timestamps)
+    // that is about 1.4 robust SDs, far inside the cut-off, and it keeps upkeep to a few operations a record.
+    this.refreshEvery = Math.max(16, Math.min(8192, Math.floor(W / 2)));
     this.nextRefresh = this.minSamples;
     for (let f = 0; f < 128; f++) {
       let q = MICRO;
@@ -280,32 +285,60 @@ export class QualityEngine {
     const map = this.fieldMap;
     const z = this.z;
     const warm = this.objectsSeen > this.minSamples;
+    // Records of a topic mostly share one key order: follow the previous record's fields in step and
+    // fall back to the map only where this record differs.
+    const shape = this.shape;
+    let same = true;
+    let i = 0;
+    let tracked = 0;
     for (const key in obj) {
-      let f = map.get(key);
-      if (f === undefined) {
-        if (this.fieldList.length >= this.config.maxFields) {
-          if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
-          continue;
+      let f: FieldState | undefined;
+      if (same && i < shape.length && shape[i].name === key) f = shape[i];
+      else {
+        if (same) {
+          same = false;
+          this.nextShape.length = 0;
+          for (let k = 0; k < i; k++) this.nextShape.push(shape[k]);
         }
-        f = new FieldState(key, this.windowSize);
-        map.set(key, f);
-        this.fieldList.push(f);
-        if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
-      } else {
-        f.evict(slot);
+        f = map.get(key);
+        if (f === undefined) {
+          if (this.fieldList.length >= this.config.maxFields) {
+            if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
+            i++;
+            continue;
+          }
+          f = new FieldState(key, this.windowSize);
+          map.set(key, f);
+          this.fieldList.push(f);
+          if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
+        }
       }
+      if (!same) this.nextShape.push(f);
+      i++;
+      tracked++;
+      f.evict(slot);
       f.stamp = record;
       const v = obj[key];
       const code = codeOf(v);
       const got = f.put(slot, v, code, z);
       if (got !== 0) flags |= this.noteField(got, f, v, code, record, msg);
     }
+    if (!same || i !== shape.length) {
+      if (same) {
+        this.nextShape.length = 0;
+        for (let k = 0; k < i; k++) this.nextShape.push(shape[k]);
+      }
+      this.shape = this.nextShape;
+      this.nextShape = shape;
+    }
     const list = this.fieldList;
-    for (let i = 0; i < list.length; i++) {
-      const f = list[i];
-      if (f.stamp === record) continue;
-      f.evict(slot);
-      if (f.put(slot, undefined, Code.Absent, 0) !== 0) flags |= this.noteField(Flag.Missing, f, undefined, Code.Absent, record, msg);
+    if (tracked !== list.length) {
+      for (let k = 0; k < list.length; k++) {
+        const f = list[k];
+        if (f.stamp === record) continue;
+        f.evict(slot);
+        if (f.put(slot, undefined, Code.Absent, 0) !== 0) flags |= this.noteField(Flag.Missing, f, undefined, Code.Absent, record, msg);
+      }
     }
 
     if (this.rules.length !== 0 && this.enabled & Flag.Rules) flags |= this.checkRules(obj, slot, record, msg);
@@ -438,7 +471,6 @@ export class QualityEngine {
   /** Amortised upkeep: per-field references, vanished fields, label features. */
   private refresh(): void {
     const list = this.fieldList;
-    const withOutliers = this.z > 0;
     for (let i = list.length - 1; i >= 0; i--) {
       const f = list[i];
       if (f.seen === 0) {
@@ -447,9 +479,10 @@ export class QualityEngine {
         list[i] = list[list.length - 1];
         list.pop();
         this.fieldMap.delete(f.name);
+        this.shape = [];
         continue;
       }
-      f.refresh(this.objects, this.minSamples, this.config.usualFieldShare, this.scratch, withOutliers, this.records);
+      f.refresh(this.objects, this.minSamples, this.config.usualFieldShare, this.scratch, this.z, this.records);
     }
     if (this.labelField && this.labelFeatures === null && this.objectsSeen >= this.minSamples) {
       const feats = list.filter((f) => f.established === Code.Number && f.name !== this.labelField).slice(0, 8).map((f) => f.name);

@@ -1,0 +1,129 @@
+/** Command-line parsing for `clean-agent`: every mistake becomes a UsageError that says what to fix (exit 2). */
+import { parseArgs } from 'node:util';
+import { DETECTORS, type DetectorName, type PipelineSettings, parseInterval } from '../engine/config';
+import { UsageError, parseStartPosition } from '../sources/url';
+import type { StartPosition } from '../sources/types';
+
+export const USAGE = `clean-agent — data quality of live topics, from the terminal
+
+Usage:
+  clean-agent demo [options]               live view of the built-in demo stream (no broker needed)
+  clean-agent watch <source-url> [options] watch one topic, stream or file
+  clean-agent run <clean.yaml> [options]   run the pipelines of a config file
+  clean-agent lsp --stdio | --node-ipc     run as a language server (the VS Code extension does this)
+
+Source URLs:
+  file:<path>                              JSON Lines replay (add --follow to tail a growing file)
+  demo:[orders][?rate=500&seed=1&calm=14&episode=6]
+  kafka://host:port[,host:port]/<topic>    redis://[user@]host:port/<stream>
+  pulsar://host:6650/<tenant>/<ns>/<topic> pulsar+ws://host:8080/<tenant>/<ns>/<topic>
+  Credentials: ?secret=<name> and the environment variable CLEAN_SECRET_<NAME>; never in the URL.
+
+Options:
+  --window N          records in the rolling window (default 1000)
+  --threshold X       alert when the quality score falls below X, 0..1 (default 0.8)
+  --check-every N|Ts  check every N records, or every T seconds such as 2s or 500ms (default 1s)
+  --detectors a,b     of ${DETECTORS.join(', ')}
+  --from P            earliest | latest | an ISO time (default: latest for brokers, earliest for files)
+  --limit N           stop after N records, then print the final events
+  --follow            keep reading a file as it grows
+  --json              one JSON event per line on stdout (metrics, alert, recovered, status, end)
+  --fail-on-alert     exit 3 if any alert fired
+  -h, --help          this text;  --version  the version
+
+Exit codes: 0 done, 1 failure at run time, 2 wrong argument or config, 3 an alert fired (--fail-on-alert).`;
+
+export interface CliOptions {
+  command: 'demo' | 'watch' | 'run' | 'lsp' | 'help' | 'version';
+  target?: string;
+  settings: PipelineSettings;
+  from?: StartPosition;
+  limit?: number;
+  follow: boolean;
+  json: boolean;
+  failOnAlert: boolean;
+  lspArgs: string[];
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') return base('help');
+  if (command === '--version' || command === '-v') return base('version');
+  if (command === 'lsp') return { ...base('lsp'), lspArgs: rest };
+  if (command !== 'demo' && command !== 'watch' && command !== 'run') {
+    throw new UsageError(`unknown command "${command}". Use demo, watch <source-url>, run <clean.yaml> or lsp.`);
+  }
+  // `--window -3` should reach the range check ("must be positive"), not a parser complaint about dashes.
+  const VALUED = new Set(['--window', '--threshold', '--check-every', '--detectors', '--from', '--limit']);
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (VALUED.has(rest[i]) && i + 1 < rest.length && /^-\d/.test(rest[i + 1])) args.push(`${rest[i]}=${rest[++i]}`);
+    else args.push(rest[i]);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        window: { type: 'string' },
+        threshold: { type: 'string' },
+        'check-every': { type: 'string' },
+        detectors: { type: 'string' },
+        from: { type: 'string' },
+        limit: { type: 'string' },
+        follow: { type: 'boolean' },
+        json: { type: 'boolean' },
+        'fail-on-alert': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, '') + '.');
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return base('help');
+  const opts: CliOptions = { ...base(command), follow: v.follow === true, json: v.json === true, failOnAlert: v['fail-on-alert'] === true };
+  if (command === 'demo') {
+    if (positionals.length > 1) throw new UsageError(`demo takes at most one demo: URL; got ${positionals.join(' ')}`);
+    opts.target = positionals[0] ?? 'demo:orders';
+    if (!opts.target.startsWith('demo:')) throw new UsageError(`demo takes a demo: URL such as demo:orders?rate=2000; to watch ${opts.target} use clean-agent watch.`);
+  } else {
+    if (positionals.length !== 1) throw new UsageError(command === 'watch' ? 'watch needs one source URL, for example clean-agent watch file:events.jsonl' : 'run needs one config file, for example clean-agent run clean.yaml');
+    opts.target = positionals[0];
+  }
+  const s = opts.settings;
+  if (v.window !== undefined) {
+    const n = Number(v.window);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--window must be a positive whole number of records (got "${v.window}")`);
+    s.windowSize = n;
+  }
+  if (v.threshold !== undefined) {
+    const x = Number(v.threshold);
+    if (v.threshold.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new UsageError(`--threshold must be a number between 0 and 1 (got "${v.threshold}")`);
+    s.qualityThreshold = x;
+  }
+  if (v['check-every'] !== undefined) {
+    const ci = parseInterval(v['check-every']);
+    if (!ci) throw new UsageError(`--check-every takes a record count such as 500 or a duration such as 2s or 500ms (got "${v['check-every']}")`);
+    s.checkInterval = ci;
+  }
+  if (v.detectors !== undefined) {
+    const list = v.detectors.split(',').map((d) => d.trim()).filter(Boolean);
+    const unknown = list.filter((d) => !(DETECTORS as readonly string[]).includes(d));
+    if (unknown.length || list.length === 0) throw new UsageError(`--detectors: unknown detector ${unknown.map((d) => `"${d}"`).join(', ') || '(none given)'}; use ${DETECTORS.join(', ')}`);
+    s.detectors = list as DetectorName[];
+  }
+  if (v.from !== undefined) opts.from = parseStartPosition(v.from);
+  if (v.limit !== undefined) {
+    const n = Number(v.limit);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--limit must be a positive whole number of records (got "${v.limit}")`);
+    opts.limit = n;
+  }
+  return opts;
+}
+
+function base(command: CliOptions['command']): CliOptions {
+  return { command, settings: {}, follow: false, json: false, failOnAlert: false, lspArgs: [] };
+}

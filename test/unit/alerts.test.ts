@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AlertChecker } from '../../server/engine/alerts';
+import { resolvePipelineConfig } from '../../server/engine/config';
+import type { MetricsEvent } from '../../server/engine/events';
+import { RealtimePipeline } from '../../server/engine/pipeline';
+import { MemorySource } from '../../server/sources/memory';
+import type { SourceMessage, StreamSource } from '../../server/sources/types';
+
+const config = resolvePipelineConfig({ detectors: ['duplicates'], checkInterval: { records: 100 }, cooldown: { records: 500 } });
+
+function m(records: number, score: number, dup: number): MetricsEvent {
+  return { type: 'metrics', pipeline: 'p', time: 0, records, window: 1000, score, throughput: 0, detectors: { duplicates: { rate: dup, count: 0, threshold: 0.05 } }, fields: {} };
+}
+function run(checker: AlertChecker, ...checks: MetricsEvent[]): string[] {
+  return checks.flatMap((c) => checker.evaluate(c, () => [{ record: c.records }]).map((e) => `${e.records} ${e.type} ${e.detector ?? 'score'} ${e.severity}`));
+}
+
+test('alerts fire on the crossing only, escalate once, recover past the hysteresis margin', () => {
+  const c = new AlertChecker(config);
+  assert.deepEqual(run(c, m(100, 0.9, 0.01), m(200, 0.79, 0.06), m(300, 0.75, 0.07), m(400, 0.55, 0.2)), [
+    '200 alert score warning',
+    '200 alert duplicates warning',
+    '400 alert score critical',
+    '400 alert duplicates critical',
+  ]);
+  // Back above the threshold but inside the margin (0.8 + 0.2 × 0.2 = 0.84; rate ≤ 0.04): still alerting, silent.
+  assert.deepEqual(run(c, m(500, 0.83, 0.045)), []);
+  assert.deepEqual(run(c, m(600, 0.85, 0.04)), ['600 recovered score critical', '600 recovered duplicates critical']);
+});
+
+test('cooldown: a crossing soon after an alert stays silent, and so does its recovery', () => {
+  const c = new AlertChecker(config);
+  assert.deepEqual(run(c, m(100, 0.7, 0), m(200, 0.9, 0), m(300, 0.7, 0), m(400, 0.9, 0)), ['100 alert score warning', '200 recovered score warning']);
+  // 500 records after the first alert the cooldown is over.
+  assert.deepEqual(run(c, m(600, 0.7, 0)), ['600 alert score warning']);
+});
+
+test('alert carries value, threshold, records, samples and a message', () => {
+  const c = new AlertChecker(config);
+  const [e] = c.evaluate(m(200, 0.5, 0), () => [{ record: 199, position: '0@198' }]);
+  assert.deepEqual(e, {
+    type: 'alert',
+    pipeline: 'p',
+    time: 0,
+    severity: 'critical',
+    detector: null,
+    value: 0.5,
+    threshold: 0.8,
+    records: 200,
+    message: 'Quality score 0.500 is below the threshold 0.80 over the last 1000 records. Latest: record 199 (position 0@198).',
+    samples: [{ record: 199, position: '0@198' }],
+  });
+});
+
+/** A source that delivers its records and then goes quiet without ending, like an idle topic. */
+class QuietAfterSource implements StreamSource {
+  readonly description = 'fake quiet source';
+  private release: (() => void) | null = null;
+  constructor(private readonly records: SourceMessage[]) {}
+  async connect(): Promise<void> {}
+  async *consume(): AsyncIterable<SourceMessage[]> {
+    yield this.records;
+    await new Promise<void>((r) => (this.release = r));
+  }
+  async close(): Promise<void> {
+    this.release?.();
+  }
+}
+
+test('a quiet stream still gets its pending check on the timer (record mode, idle flush)', async () => {
+  const records = Array.from({ length: 150 }, (_, i) => ({ value: JSON.stringify({ i }) }));
+  const p = new RealtimePipeline('quiet', new QuietAfterSource(records), config, { idleFlushMs: 100 });
+  const seen: number[] = [];
+  p.on('metrics', (e) => {
+    seen.push(e.records);
+    if (e.records === 150) void p.stop();
+  });
+  await p.run();
+  assert.deepEqual(seen, [100, 150]);
+});
+
+test('a quiet stream still gets its check on time (time mode)', async () => {
+  const cfg = resolvePipelineConfig({ checkInterval: { seconds: 0.1 } });
+  const p = new RealtimePipeline('quiet', new QuietAfterSource([{ value: '{"a":1}' }]), cfg);
+  const seen: number[] = [];
+  p.on('metrics', (e) => {
+    seen.push(e.records);
+    if (seen.length === 3) void p.stop();
+  });
+  await p.run();
+  assert.deepEqual(seen, [1, 1, 1]);
+});
+
+test('a handler that throws is logged and isolated; the other handlers and the pipeline go on', async () => {
+  const records = Array.from({ length: 300 }, () => ({ value: '{"same":1}' }));
+  const errors: string[] = [];
+  const log = { debug() {}, info() {}, warn() {}, error: (s: string) => errors.push(s) };
+  const p = new RealtimePipeline('h', new MemorySource(records.map((r) => r.value)), config, { log });
+  const got: string[] = [];
+  p.addAlertHandler(() => {
+    throw new Error('boom');
+  });
+  p.addAlertHandler(async () => {
+    throw new Error('async boom');
+  });
+  p.addAlertHandler((e) => void got.push(`${e.type} ${e.detector ?? 'score'}`));
+  const ends: number[] = [];
+  p.on('end', (e) => ends.push(e.records));
+  await p.run();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, ['alert score', 'alert duplicates']);
+  assert.deepEqual(ends, [300]);
+  assert.deepEqual(errors, [
+    '[h] an alert handler failed (the pipeline goes on): boom',
+    '[h] an alert handler failed (the pipeline goes on): boom',
+    '[h] an alert handler failed (the pipeline goes on): async boom',
+    '[h] an alert handler failed (the pipeline goes on): async boom',
+  ]);
+});
+
+test('pause, resume and stop move through the states', async () => {
+  const cfg = resolvePipelineConfig({ checkInterval: { seconds: 0.05 } });
+  const p = new RealtimePipeline('s', new QuietAfterSource([{ value: '{"a":1}' }]), cfg);
+  const states: string[] = [];
+  p.on('status', (s) => states.push(s.state));
+  const done = p.run();
+  await new Promise((r) => setTimeout(r, 50));
+  p.pause();
+  p.resume();
+  await p.stop();
+  await done;
+  assert.deepEqual(states, ['connecting', 'running', 'paused', 'running', 'stopped']);
+});

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QualityEngine } from '../../server/engine/quality';
+import { resolvePipelineConfig, type PipelineSettings } from '../../server/engine/config';
+
+function engineWith(settings: PipelineSettings): QualityEngine {
+  return new QualityEngine(resolvePipelineConfig(settings));
+}
+function feed(e: QualityEngine, values: unknown[]): void {
+  for (const v of values) e.process({ value: typeof v === 'string' ? v : JSON.stringify(v) });
+}
+
+test('duplicates: a payload seen earlier in the window, and only while it is in the window', () => {
+  const e = engineWith({ windowSize: 4, detectors: ['duplicates'] });
+  feed(e, ['{"a":1}', '{"b":1}', '{"a":1}', '{"c":1}']);
+  assert.equal(e.rate('duplicates'), 0.25);
+  // The fifth record evicts the first {"a":1}; the third is still in the window, so this one is a duplicate.
+  feed(e, ['{"a":1}', '{"d":1}']);
+  assert.equal(e.rate('duplicates'), 0.5);
+  assert.equal(e.score, 0.5);
+  // Two more unique records push both flagged copies out… except the fifth, still inside.
+  feed(e, ['{"e":1}', '{"f":1}']);
+  assert.equal(e.rate('duplicates'), 0.25);
+  assert.deepEqual(e.samplesOf('duplicates', 5).map((s) => s.record), [5, 3]);
+});
+
+test('parse: invalid JSON, arrays and scalars are parse issues with quality 0', () => {
+  const e = engineWith({ windowSize: 5, detectors: ['parse'] });
+  feed(e, ['{"a":1}', 'nope', '[1]', '"x"', '{"a":2}']);
+  assert.equal(e.rate('parse'), 0.6);
+  assert.equal(e.score, 0.4);
+  const reasons = e.samplesOf('parse', 5).map((s) => [s.record, s.reason]);
+  assert.deepEqual(reasons, [
+    [4, 'a JSON scalar where an object is expected'],
+    [3, 'a JSON array where an object is expected'],
+    [2, 'not valid JSON'],
+  ]);
+});
+
+test('missing: a usual field that is null or absent; metrics give the per-field missing share', () => {
+  const e = engineWith({ windowSize: 10, detectors: ['missing'], outliers: { minSamples: 3 } });
+  feed(e, [{ a: 1 }, { a: 2 }, { a: 3 }, { a: null }, {}]);
+  assert.equal(e.rate('missing'), 0.4);
+  assert.equal(e.score, 0.8); // two records at quality 1 - 0.5
+  const m = e.metrics('p', 0, 0);
+  assert.equal(m.fields.a.missing, 0.4);
+  assert.deepEqual(m.detectors, { missing: { rate: 0.4, count: 2, threshold: 0.1 } });
+});
+
+test('missing: a field that is often null is not usual, so its nulls are normal', () => {
+  const e = engineWith({ windowSize: 100, detectors: ['missing'], outliers: { minSamples: 10 } });
+  for (let i = 0; i < 100; i++) feed(e, [{ id: i, coupon: i % 3 === 0 ? 'SAVE5' : null }]);
+  assert.equal(e.rate('missing'), 0);
+  assert.equal(e.metrics('p', 0, 0).fields.coupon.missing, 0.66);
+});
+
+test('schema: a type change of an established field and a field never seen before', () => {
+  const e = engineWith({ windowSize: 10, detectors: ['schema'], outliers: { minSamples: 3 } });
+  feed(e, [{ a: 1 }, { a: 2.5 }, { a: 3 }, { a: 'x' }, { a: 4, b: true }]);
+  assert.equal(e.rate('schema'), 0.4);
+  assert.deepEqual(e.samplesOf('schema', 5).map((s) => s.reason), ['field "b" was not seen in the window before', 'field "a" is string, not its usual type']);
+  assert.equal(e.metrics('p', 0, 0).fields.a.type, 'number');
+});
+
+test('outliers: robust z-score of sign·log1p values against the window median and MAD', () => {
+  const e = engineWith({ windowSize: 8, detectors: ['outliers'], outliers: { minSamples: 5, z: 5 } });
+  // slog(e^k - 1) = k: the reference is median 3, MAD 1, scale 1.4826; the cut-off is |t - 3| > 7.413.
+  feed(e, [1, 2, 3, 4, 5].map((k) => ({ v: Math.expm1(k) })));
+  feed(e, [{ v: Math.expm1(10) }]);
+  assert.equal(e.rate('outliers'), 0);
+  feed(e, [{ v: Math.expm1(11) }]);
+  assert.equal(e.rate('outliers'), 1 / 7);
+  assert.equal(e.metrics('p', 0, 0).fields.v.outliers, 0.142857);
+});
+
+test('outliers: heavy-tailed and discrete fields stay quiet', () => {
+  const e = engineWith({ windowSize: 1000, detectors: ['outliers'] });
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < 5000; i++) {
+    const pareto = Math.round(400 * Math.pow(1 - rnd(), -1 / 1.6));
+    const count = rnd() < 0.9 ? 0 : 1 + Math.floor(rnd() * 4);
+    feed(e, [{ delay_ms: pareto, retries: count }]);
+  }
+  assert.ok(e.rate('outliers') < 0.05, `outlier rate ${e.rate('outliers')} on heavy-tailed data`);
+  feed(e, [{ delay_ms: 4e9, retries: 0 }]);
+  assert.equal(e.samplesOf('outliers', 1)[0].record, 5001);
+});
+
+test('rules: required, type, min/max, regex and enum, with per-field rates', () => {
+  const e = engineWith({
+    windowSize: 4,
+    fields: { amount: { type: 'number', min: 0 }, status: { enum: ['a', 'b'] }, id: { required: true }, code: { regex: '^[A-Z]{3}$' } },
+    detectors: ['rules'],
+  });
+  feed(e, [{ id: 1, amount: 5, status: 'a', code: 'ABC' }]);
+  assert.equal(e.rate('rules'), 0);
+  feed(e, [{ id: 2, amount: -1 }, { id: 3, status: 'c' }, { amount: 3, status: 'b' }, { id: 5, code: 'abc' }]);
+  assert.equal(e.rate('rules'), 1);
+  const f = e.metrics('p', 0, 0).fields;
+  assert.deepEqual([f.amount.rules, f.status.rules, f.id.rules, f.code.rules], [0.25, 0.25, 0.25, 0.25]);
+  assert.equal(e.samplesOf('rules', 1)[0].reason, 'field "code" = "abc" breaks its rule');
+});
+
+test('labels: a record far from its class centroid relative to the class spread', () => {
+  const e = engineWith({ windowSize: 200, labelField: 'cls', outliers: { minSamples: 5 }, detectors: ['labels'] });
+  for (let i = 0; i < 40; i++) feed(e, [{ cls: i % 2 ? 'a' : 'b', x: (i % 2 ? 10 : 1000) + (i % 3) }]);
+  assert.equal(e.rate('labels'), 0);
+  feed(e, [{ cls: 'a', x: 1000 }]);
+  assert.equal(e.rate('labels'), 1 / 41);
+  assert.equal(e.samplesOf('labels', 1)[0].reason, 'record labelled "a" lies far from that class\'s centroid');
+});
+
+test('score: mean record quality with weights, floored at 0 per record', () => {
+  const e = engineWith({ windowSize: 3, detectors: ['parse', 'duplicates'], weights: { parse: 1, duplicates: 0.25 } });
+  feed(e, ['{"a":1}', '{"a":1}', 'x']);
+  assert.equal(e.score, (1 + 0.75 + 0) / 3);
+});
+
+test('memory stays bounded: fields that leave the window are forgotten', () => {
+  const e = engineWith({ windowSize: 50, detectors: ['schema', 'missing'] });
+  for (let i = 0; i < 5000; i++) feed(e, [{ ['k' + i]: i }]);
+  const fields = Object.keys(e.metrics('p', 0, 0).fields).length;
+  assert.ok(fields <= 50 + 64, `tracking ${fields} fields for a window of 50`);
+});

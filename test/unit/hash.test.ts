@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HashCounter, hashBytes, hashOut, hashString } from '../../server/engine/hash';
+import { median, selectKth } from '../../server/engine/select';
+
+test('HashCounter matches a Map under random adds and removes, including colliding homes', () => {
+  const c = new HashCounter(64);
+  const ref = new Map<string, number>();
+  const live: Array<[number, number]> = [];
+  let seed = 42;
+  const rnd = (n: number) => (seed = (seed * 16807) % 2147483647) % n;
+  for (let step = 0; step < 20000; step++) {
+    if (live.length < 64 && (live.length === 0 || rnd(2) === 0)) {
+      // Few distinct keys, many sharing low bits, so probe chains wrap and shift.
+      const k: [number, number] = [rnd(4) * 0x10000, rnd(40) * 128];
+      live.push(k);
+      const key = k.join(':');
+      const n = c.add(k[0], k[1]);
+      ref.set(key, (ref.get(key) ?? 0) + 1);
+      assert.equal(n, ref.get(key));
+    } else {
+      const [k] = live.splice(rnd(live.length), 1);
+      c.remove(k[0], k[1]);
+      const key = k.join(':');
+      ref.set(key, ref.get(key)! - 1);
+    }
+    if (step % 97 === 0) for (const [key, n] of ref) assert.equal(c.count(Number(key.split(':')[0]), Number(key.split(':')[1])), n);
+  }
+});
+
+test('hashes: equal input gives equal 64-bit hashes; a one-byte change gives another', () => {
+  const h = (b: Buffer) => (hashBytes(b), `${hashOut[0]}:${hashOut[1]}`);
+  assert.equal(h(Buffer.from('{"a":1}')), h(Buffer.from('{"a":1}')));
+  assert.notEqual(h(Buffer.from('{"a":1}')), h(Buffer.from('{"a":2}')));
+  assert.notEqual(h(Buffer.from('abc')), h(Buffer.from('abcd')));
+  const seen = new Set<string>();
+  for (let i = 0; i < 100000; i++) seen.add(h(Buffer.from(`{"id":${i}}`)));
+  assert.equal(seen.size, 100000);
+  hashString('{"a":1}');
+  const s = `${hashOut[0]}:${hashOut[1]}`;
+  hashString('{"a":1}');
+  assert.equal(`${hashOut[0]}:${hashOut[1]}`, s);
+});
+
+test('selectKth and median', () => {
+  const a = Float64Array.from([5, 1, 4, 2, 3, 3, 9]);
+  assert.equal(selectKth(Float64Array.from(a), 7, 0), 1);
+  assert.equal(selectKth(Float64Array.from(a), 7, 6), 9);
+  assert.equal(median(Float64Array.from(a), 7), 3);
+  assert.equal(median(Float64Array.from([4, 1, 3, 2]), 4), 2.5);
+  assert.equal(median(Float64Array.from([7, 7, 7, 7]), 4), 7);
+});
