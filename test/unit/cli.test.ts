@@ -1,0 +1,146 @@
+/** Runs the built `clean-agent` (bin/clean-agent.js → dist/agent.js) on fixture files and checks its NDJSON. */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const fixtures = path.join(root, 'test', 'fixtures', 'cli');
+
+before(() => {
+  if (!existsSync(path.join(root, 'dist', 'agent.js'))) {
+    const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+  }
+});
+
+function agent(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'clean-agent.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, events: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+}
+
+/** Events without the fields that depend on the clock. */
+function stable(events: Array<Record<string, unknown>>) {
+  return events.map(({ time, throughput, ...rest }) => rest);
+}
+
+test('a file whose middle third is 50 % duplicates: alerts inside that third, recovery after it', () => {
+  const r = agent('watch', `file:${path.join(fixtures, 'dup-middle.jsonl')}`, '--window', '200', '--check-every', '100', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const events = stable(r.events);
+  const notable = events.filter((e) => e.type === 'alert' || e.type === 'recovered').map((e) => `${e.records} ${e.type} ${e.detector ?? 'score'} ${e.severity} ${e.value}`);
+  assert.deepEqual(notable, [
+    '1100 alert score warning 0.75',
+    '1100 alert duplicates critical 0.25',
+    '1200 alert score critical 0.5',
+    '2200 recovered score critical 1',
+    '2200 recovered duplicates critical 0',
+  ]);
+  const first = events.find((e) => e.type === 'alert' && e.detector === 'duplicates');
+  assert.deepEqual(first, {
+    type: 'alert',
+    pipeline: 'dup-middle.jsonl',
+    severity: 'critical',
+    detector: 'duplicates',
+    value: 0.25,
+    threshold: 0.05,
+    records: 1100,
+    message: 'duplicates: 25.0% of the last 200 records are flagged (threshold 5.0%). Latest: record 1100 (position 1100).',
+    samples: [1100, 1098, 1096, 1094, 1092].map((n) => ({ record: n, position: n })),
+  });
+  const metrics = events.filter((e) => e.type === 'metrics');
+  assert.equal(metrics.length, 30);
+  assert.deepEqual(metrics[10], {
+    type: 'metrics',
+    pipeline: 'dup-middle.jsonl',
+    records: 1100,
+    window: 200,
+    score: 0.75,
+    detectors: {
+      outliers: { rate: 0, count: 0, threshold: 0.05 },
+      duplicates: { rate: 0.25, count: 50, threshold: 0.05 },
+      missing: { rate: 0, count: 0, threshold: 0.1 },
+      schema: { rate: 0, count: 0, threshold: 0.05 },
+      parse: { rate: 0, count: 0, threshold: 0.01 },
+    },
+    fields: {
+      id: { missing: 0, outliers: 0, type: 'number' },
+      ok: { missing: 0, type: 'boolean' },
+      sensor: { missing: 0, type: 'string' },
+      value: { missing: 0, outliers: 0, type: 'number' },
+    },
+  });
+  assert.deepEqual(events.slice(-2), [
+    { type: 'end', pipeline: 'dup-middle.jsonl', records: 3000 },
+    { type: 'status', pipeline: 'dup-middle.jsonl', state: 'stopped', message: 'end of source after 3000 records' },
+  ]);
+  assert.deepEqual(events.slice(0, 2).map((e) => e.state), ['connecting', 'running']);
+});
+
+test('--fail-on-alert exits 3 when an alert fired, 0 when none did', () => {
+  assert.equal(agent('watch', `file:${path.join(fixtures, 'dup-middle.jsonl')}`, '--window', '200', '--check-every', '100', '--json', '--fail-on-alert').code, 3);
+  const clean = agent('watch', `file:${path.join(fixtures, 'clean-200.jsonl')}`, '--check-every', '50', '--json', '--fail-on-alert');
+  assert.equal(clean.code, 0, clean.stderr);
+  const metrics = clean.events.filter((e) => e.type === 'metrics');
+  assert.deepEqual(metrics.map((m) => [m.records, m.score]), [[50, 1], [100, 1], [150, 1], [200, 1]]);
+});
+
+test('--limit stops after N records with the final metrics, then end', () => {
+  const r = agent('watch', `file:${path.join(fixtures, 'dup-middle.jsonl')}`, '--limit', '250', '--check-every', '100', '--json');
+  assert.equal(r.code, 0);
+  assert.deepEqual(stable(r.events).filter((e) => e.type !== 'status').map((e) => `${e.type} ${e.records}`), ['metrics 100', 'metrics 200', 'metrics 250', 'end 250']);
+});
+
+test('the demo runs headless with --json and stops at --limit', () => {
+  const r = agent('demo', 'demo:orders?rate=0', '--json', '--limit', '2000', '--check-every', '1000');
+  assert.equal(r.code, 0, r.stderr);
+  const types = r.events.map((e) => e.type);
+  assert.deepEqual(types, ['status', 'status', 'metrics', 'metrics', 'end', 'status']);
+  assert.deepEqual(Object.keys(r.events[2].detectors), ['outliers', 'duplicates', 'missing', 'schema', 'parse', 'rules']);
+});
+
+test('bad input in a file is counted, and the run goes on to the end', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'clean-cli-'));
+  const file = path.join(dir, 'mixed.jsonl');
+  const lines = [];
+  for (let i = 0; i < 100; i++) lines.push(JSON.stringify({ id: i, v: i % 10 }));
+  lines.push('{"id": 1,', '[1,2,3]', '42', '\u0001\u0002binary', '{"__proto__":{"x":1},"id":7,"v":1}');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const r = agent('watch', `file:${file}`, '--json', '--check-every', '105');
+  assert.equal(r.code, 0, r.stderr);
+  const m = r.events.filter((e) => e.type === 'metrics').at(-1);
+  assert.equal(m.records, 105);
+  assert.deepEqual(m.detectors.parse, { rate: 0.038095, count: 4, threshold: 0.01 });
+  assert.deepEqual(m.detectors.schema, { rate: 0.009524, count: 1, threshold: 0.05 });
+});
+
+test('wrong arguments exit 2 with one line that says what to fix', () => {
+  const cases: Array<[string[], string]> = [
+    [['watch', 'ftp://x/y'], 'clean-agent: "ftp://x/y" is not a source URL.'],
+    [['watch', 'file:/no/such/file.jsonl'], 'clean-agent: file not found: /no/such/file.jsonl'],
+    [['watch', 'file:x', '--window', '-3'], 'clean-agent: --window must be a positive whole number of records (got "-3")'],
+    [['watch', 'file:x', '--threshold', '1.5'], 'clean-agent: --threshold must be a number between 0 and 1 (got "1.5")'],
+    [['watch', 'file:x', '--detectors', 'outliers,bogus'], 'clean-agent: --detectors: unknown detector "bogus"'],
+    [['watch', 'file:x', '--check-every', 'soon'], 'clean-agent: --check-every takes a record count such as 500 or a duration such as 2s or 500ms (got "soon")'],
+    [['watch', 'file:x', '--from', 'yesterday'], 'clean-agent: --from: "yesterday" is not a start position.'],
+    [['watch', 'file:x', '--bogus'], "clean-agent: Unknown option '--bogus'."],
+    [['watch'], 'clean-agent: watch needs one source URL'],
+    [['frobnicate'], 'clean-agent: unknown command "frobnicate".'],
+    [['watch', 'kafka://user:hunter2@127.0.0.1:9092/orders'], 'clean-agent: Do not put a password in the source URL'],
+  ];
+  for (const [args, start] of cases) {
+    const r = agent(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}, ${r.stderr}`);
+    assert.ok(r.stderr.startsWith(start), `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.ok(!r.stderr.includes('hunter2'), 'the password must not be echoed');
+  }
+});
+
+test('--help prints the usage and exits 0', () => {
+  const r = agent('--help');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^clean-agent — data quality of live topics/);
+});
