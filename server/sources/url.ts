@@ -73,7 +73,8 @@ export function parseSourceUrl(text: string, from: StartPosition = { kind: 'late
 
   let url: URL;
   try {
-    url = new URL(text);
+    // A Kafka bootstrap list (`h1:9092,h2:9092`) is not a URL host: parse with the first host only.
+    url = new URL(backend === 'kafka' ? text.replace(/^([^/]*\/\/[^/,?]*),[^/?]*/, '$1') : text);
   } catch {
     throw new UsageError(`"${text}" is not a valid URL.`);
   }
