@@ -18,7 +18,14 @@ before(() => {
 
 function agent(...args: string[]) {
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'clean-agent.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, events: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    get events(): Array<Record<string, any>> {
+      return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+  };
 }
 
 /** Events without the fields that depend on the clock. */
@@ -110,7 +117,7 @@ test('bad input in a file is counted, and the run goes on to the end', () => {
   writeFileSync(file, lines.join('\n') + '\n');
   const r = agent('watch', `file:${file}`, '--json', '--check-every', '105');
   assert.equal(r.code, 0, r.stderr);
-  const m = r.events.filter((e) => e.type === 'metrics').at(-1);
+  const m = r.events.filter((e) => e.type === 'metrics').at(-1)!;
   assert.equal(m.records, 105);
   assert.deepEqual(m.detectors.parse, { rate: 0.038095, count: 4, threshold: 0.01 });
   assert.deepEqual(m.detectors.schema, { rate: 0.009524, count: 1, threshold: 0.05 });
