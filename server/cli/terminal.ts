@@ -98,7 +98,11 @@ export class TerminalView {
     }
     lines.push(this.paint('Alerts', '1'));
     if (this.alerts.length === 0) lines.push('  none so far');
-    for (const a of this.alerts) lines.push('  ' + (a.includes('recovered') ? this.paint(a, '32') : a.includes('CRITICAL') ? this.paint(a, '31') : this.paint(a, '33')));
+    const width = Math.max(40, (this.out.columns ?? 100) - 3);
+    for (const full of this.alerts) {
+      const a = full.length > width ? full.slice(0, width - 1) + '…' : full;
+      lines.push('  ' + (a.includes('recovered') ? this.paint(a, '32') : a.includes('CRITICAL') ? this.paint(a, '31') : this.paint(a, '33')));
+    }
     this.out.write('\x1b[H' + lines.map((l) => l + '\x1b[K').join('\n') + '\n\x1b[J');
   }
 
