@@ -19,6 +19,8 @@ const common = {
 
 const entries = [
   { entryPoints: ['server/main.ts'], outfile: 'dist/agent.js' },
+  // The Kafka source fetches and decodes in a worker thread that runs this bundle beside agent.js.
+  { entryPoints: ['server/sources/kafka.ts'], outfile: 'dist/kafka-fetcher.js' },
 ];
 if (await exists(path.join(root, 'client/extension.ts'))) {
   entries.push({ entryPoints: ['client/extension.ts'], outfile: 'dist/extension.js' });

@@ -72,7 +72,7 @@ class SampleRing {
   push(record: number, msg: SourceMessage, why: Why, field: string | null, value: unknown, time: number): void {
     const i = this.next;
     this.records[i] = record;
-    this.messages[i] = msg;
+    this.messages[i] = retainable(msg);
     this.why[i] = why;
     this.fields[i] = field;
     this.values[i] = value;
@@ -568,6 +568,16 @@ export class QualityEngine {
   recentSamples(detector: DetectorName | null, limit = 5): Sample[] {
     return this.samplesOf(detector, limit).map((s) => (s.position === undefined ? { record: s.record } : { record: s.record, position: s.position }));
   }
+}
+
+/**
+ * A sample must not pin a large shared buffer (a file chunk, a socket read) that its bytes are a view of:
+ * such a payload is copied on its own. Only flagged records get here.
+ */
+function retainable(msg: SourceMessage): SourceMessage {
+  const v = msg.value;
+  if (!(v instanceof Uint8Array) || v.buffer.byteLength <= v.length * 4 + 8192) return msg;
+  return { ...msg, value: Buffer.from(v) };
 }
 
 function round(x: number): number {

@@ -13,10 +13,18 @@ export async function createSource(spec: SourceSpec, ctx: SourceContext): Promis
       return new DemoSource(spec, ctx);
     case 'file':
       return new FileSource(spec, ctx);
-    case 'kafka':
-    case 'redis':
-    case 'pulsar':
-      throw new SourceError(`The ${spec.backend} backend is not available in this build yet.`, 'unsupported');
+    case 'redis': {
+      const { RedisStreamSource } = await import('./redis');
+      return new RedisStreamSource(spec, ctx);
+    }
+    case 'kafka': {
+      const { KafkaSource } = await import('./kafka');
+      return new KafkaSource(spec, ctx);
+    }
+    case 'pulsar': {
+      const { PulsarSource } = await import('./pulsar');
+      return new PulsarSource(spec, ctx);
+    }
     case 'memory':
       throw new SourceError('memory sources are created in code with new MemorySource(records).', 'unsupported');
   }

@@ -123,3 +123,13 @@ test('memory stays bounded: fields that leave the window are forgotten', () => {
   const fields = Object.keys(e.metrics('p', 0, 0).fields).length;
   assert.ok(fields <= 50 + 64, `tracking ${fields} fields for a window of 50`);
 });
+
+test('samples do not pin the large buffer a payload is a view of', () => {
+  const e = engineWith({ windowSize: 10, detectors: ['parse'] });
+  const chunk = Buffer.alloc(1 << 20, 0x20);
+  chunk.write('not json', 100);
+  e.process({ value: chunk.subarray(100, 108) });
+  const kept = (e as unknown as { samples: Array<{ messages: Array<{ value: Buffer } | null> }> }).samples[4].messages[0]!.value;
+  assert.equal(kept.toString(), 'not json');
+  assert.ok(kept.buffer.byteLength < 1 << 16, `sample holds a ${kept.buffer.byteLength}-byte buffer`);
+});

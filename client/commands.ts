@@ -1,0 +1,156 @@
+/** Every `clean.*` command, each wrapped in one handler that turns failures into a message a person can act on. */
+import * as vscode from 'vscode';
+import type { PipelineInfo, StartPipelineParams } from '../shared/protocol';
+import { ChartPanel } from './chartPanel';
+import type { Ctx } from './ctx';
+import { configuredStart, pipelineTarget, type PipelineTarget } from './model/commandArgs';
+import { describeCommandError } from './model/errors';
+import { redact, validateSecretName } from './model/redact';
+import type { TopicNode } from './model/topicTree';
+import { monitorThisTopic, monitorTopic, startDemo } from './monitor';
+import type { SamplesDocumentProvider } from './samplesDocument';
+import type { TopicsTreeProvider } from './topicsView';
+
+export interface CommandDeps {
+  ctx: Ctx;
+  tree: TopicsTreeProvider;
+  treeView: vscode.TreeView<TopicNode>;
+  samples: SamplesDocumentProvider;
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { ctx, tree, treeView, samples } = deps;
+
+  const register = (id: string, action: string, fn: (...args: any[]) => unknown): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        const message = describeCommandError(action, err, ctx.knownSecrets);
+        ctx.output.error(`${id}: ${message}`);
+        void vscode.window.showErrorMessage(message, 'Show Log').then((pick) => pick && ctx.output.show());
+        return undefined;
+      }
+    });
+
+  /** Starts, then selects the new row in the tree (the view opens if it was closed). */
+  const startAndReveal = async (params: StartPipelineParams): Promise<PipelineInfo> => {
+    const info = await ctx.startPipeline(params);
+    ctx.output.info(`Started ${info.id}: ${info.description}`);
+    // The tree redraws in batches: reveal after the next batch has drawn the row.
+    for (const delay of [400, 1200]) {
+      setTimeout(() => {
+        const node = tree.nodeFor(info.id);
+        if (node) void treeView.reveal(node, { select: true, focus: false, expand: false }).then(undefined, () => undefined);
+      }, delay);
+    }
+    return info;
+  };
+
+  /** A pipeline from the argument, or picked by the user when there is none (command palette). */
+  const target = async (arg: unknown, verb: string, filter: (p: PipelineInfo) => boolean = () => true): Promise<PipelineTarget | undefined> => {
+    const given = pipelineTarget(arg);
+    if (given) return given;
+    const candidates = ctx.store.list().map((e) => e.info).filter(filter);
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage(`No pipeline to ${verb}. Start the demo or monitor a topic first.`);
+      return undefined;
+    }
+    if (candidates.length === 1) return { pipeline: candidates[0]!.id };
+    const pick = await vscode.window.showQuickPick(
+      candidates.map((p) => ({ label: p.topic, description: `${p.id} · ${p.state}`, detail: p.description, id: p.id })),
+      { title: `Which pipeline to ${verb}?` },
+    );
+    return pick ? { pipeline: pick.id } : undefined;
+  };
+
+  return [
+    register('clean.startDemo', 'start the demo', () => startDemo(startAndReveal)),
+    register('clean.monitorTopic', 'monitor the topic', () => monitorTopic(ctx, startAndReveal)),
+    register('clean.monitorThisTopic', 'monitor this topic', (uri?: vscode.Uri, selection?: unknown) =>
+      monitorThisTopic(ctx, startAndReveal, uri instanceof vscode.Uri ? uri : undefined, Array.isArray(selection)),
+    ),
+    register('clean.startPipeline', 'start the pipeline', async (arg: unknown) => {
+      const params = configuredStart(arg);
+      if (!params) throw new Error('clean.startPipeline needs {configUri, pipelineName}; use the code lens above a pipeline in clean.yaml');
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage('Clean Streams starts pipelines from workspace files only in a trusted workspace. Trust this workspace first.');
+        return undefined;
+      }
+      return startAndReveal(params);
+    }),
+    register('clean.openChart', 'open the chart', (arg?: unknown) => {
+      ChartPanel.show(ctx, pipelineTarget(arg)?.pipeline ?? null);
+    }),
+    register('clean.pausePipeline', 'pause the pipeline', async (arg?: unknown) => {
+      const t = await target(arg, 'pause', (p) => p.state === 'running' || p.state === 'connecting' || p.state === 'reconnecting');
+      if (t) await ctx.pausePipeline(t.pipeline);
+    }),
+    register('clean.resumePipeline', 'resume the pipeline', async (arg?: unknown) => {
+      const t = await target(arg, 'resume', (p) => p.state === 'paused');
+      if (t) await ctx.resumePipeline(t.pipeline);
+    }),
+    register('clean.stopPipeline', 'stop the pipeline', async (arg?: unknown) => {
+      const t = await target(arg, 'stop');
+      if (t) {
+        await ctx.stopPipeline(t.pipeline);
+        ctx.output.info(`Stopped ${t.pipeline}`);
+      }
+    }),
+    register('clean.showSamples', 'show the samples', async (arg?: unknown) => {
+      const t = await target(arg, 'show samples of');
+      if (t) await samples.show(t.pipeline, t.detector);
+    }),
+    register('clean.copyCliCommand', 'copy the CLI command', async (arg?: unknown) => {
+      const t = await target(arg, 'copy as a CLI command');
+      if (!t) return;
+      const info = ctx.store.get(t.pipeline)?.info;
+      if (!info) throw new Error(`no pipeline "${t.pipeline}" is running`);
+      await vscode.env.clipboard.writeText(redact(info.cliCommand, ctx.knownSecrets));
+      vscode.window.setStatusBarMessage(`$(copy) Copied: ${redact(info.cliCommand, ctx.knownSecrets)}`, 4000);
+    }),
+    register('clean.setSecret', 'store the secret', async (name?: unknown) => {
+      const chosen = typeof name === 'string' ? name : await vscode.window.showInputBox({
+        title: 'Set Secret (1/2): name',
+        prompt: 'The name a config file or URL uses for it (secret: kafka-prod-password, ?secret=kafka-prod-password)',
+        ignoreFocusOut: true,
+        validateInput: validateSecretName,
+      });
+      if (chosen === undefined) return;
+      const secretName = chosen.trim();
+      const invalid = validateSecretName(secretName);
+      if (invalid) throw new Error(invalid);
+      const value = await vscode.window.showInputBox({
+        title: `Set Secret (2/2): value of "${secretName}"`,
+        prompt: 'Stored in VS Code\'s secret storage; never written to settings, files or logs.',
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.length === 0 ? 'Enter the secret value.' : undefined),
+      });
+      if (value === undefined) return;
+      await ctx.secrets.set(secretName, value);
+      ctx.output.info(`Stored the secret "${secretName}".`);
+      void vscode.window.showInformationMessage(`Stored the secret "${secretName}". Pipelines that name it pick it up when they (re)connect.`);
+    }),
+    register('clean.clearSecret', 'clear the secret', async (name?: unknown) => {
+      let chosen = typeof name === 'string' ? name : undefined;
+      if (!chosen) {
+        const names = ctx.secrets.names();
+        if (names.length === 0) {
+          void vscode.window.showInformationMessage('No Clean Streams secret is stored.');
+          return;
+        }
+        chosen = await vscode.window.showQuickPick(names, { title: 'Clear which secret?' });
+      }
+      if (!chosen) return;
+      await ctx.secrets.clear(chosen);
+      ctx.output.info(`Cleared the secret "${chosen}".`);
+      vscode.window.setStatusBarMessage(`$(key) Cleared the secret "${chosen}"`, 4000);
+    }),
+    register('clean.restartAgent', 'restart the agent', async () => {
+      await ctx.restartAgent();
+      vscode.window.setStatusBarMessage('$(refresh) Clean Streams agent restarted', 4000);
+    }),
+    register('clean.showLog', 'show the log', () => ctx.output.show()),
+  ];
+}

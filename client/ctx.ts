@@ -1,0 +1,274 @@
+/**
+ * The extension's one owner of state: the agent's language client, the pipeline store, the output channel
+ * and the views. Two cleanup lists: what lives as long as the extension, and what dies with an agent restart.
+ */
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import {
+  AgentErrorNotification,
+  AlertNotification,
+  ListPipelinesRequest,
+  MetricsNotification,
+  PausePipelineRequest,
+  ResumePipelineRequest,
+  SecretRequest,
+  StartPipelineRequest,
+  StatusNotification,
+  StopPipelineRequest,
+  type AlertParams,
+  type MetricsEvent,
+  type PipelineInfo,
+  type StartPipelineParams,
+} from '../shared/protocol';
+import { createRedactingLogChannel } from './logChannel';
+import { PipelineStore } from './model/pipelineStore';
+import { KnownSecrets } from './model/redact';
+import { RestartBudget, restartLimitMessage } from './model/restartBudget';
+import { logLevelFrom, maxRestartsFrom } from './model/settings';
+import { SecretVault } from './secrets';
+
+const RESTART_WINDOW_MS = 3 * 60_000;
+/** workspaceState key of the pipelines to start again after a reload. */
+const STARTED_KEY = 'clean.startedPipelines';
+
+export class Ctx implements vscode.Disposable {
+  readonly knownSecrets = new KnownSecrets();
+  readonly output: vscode.LogOutputChannel;
+  readonly store = new PipelineStore();
+  readonly secrets: SecretVault;
+  /** Lives as long as the extension. */
+  readonly extensionDisposables: vscode.Disposable[] = [];
+  /** Dies with the agent (stop or restart). */
+  private agentDisposables: vscode.Disposable[] = [];
+
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+  private readonly restartBudget: RestartBudget;
+  /** How each pipeline was started, to start it again in a restarted agent. */
+  private readonly startRequests = new Map<string, StartPipelineParams>();
+
+  private readonly metricsEmitter = new vscode.EventEmitter<MetricsEvent[]>();
+  private readonly alertEmitter = new vscode.EventEmitter<AlertParams>();
+  private readonly agentReadyEmitter = new vscode.EventEmitter<void>();
+  /** Checks as they arrive (already batched by the agent). */
+  readonly onMetrics = this.metricsEmitter.event;
+  readonly onAlert = this.alertEmitter.event;
+  /** The agent (re)started and the store holds its pipelines. */
+  readonly onAgentReady = this.agentReadyEmitter.event;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.output = createRedactingLogChannel('Clean Streams', this.knownSecrets);
+    this.secrets = new SecretVault(extension, this.knownSecrets);
+    this.restartBudget = new RestartBudget(maxRestartsFrom(this.config.get('maxAgentRestarts')), RESTART_WINDOW_MS);
+    this.extensionDisposables.push(this.output, this.metricsEmitter, this.alertEmitter, this.agentReadyEmitter);
+    // Pipelines the user started before a window reload run again, but never in an untrusted workspace.
+    if (vscode.workspace.isTrusted) {
+      for (const [id, params] of extension.workspaceState.get<Array<[string, StartPipelineParams]>>(STARTED_KEY) ?? []) this.startRequests.set(id, params);
+    }
+  }
+
+  private rememberStarts(): void {
+    void this.extension.workspaceState.update(STARTED_KEY, [...this.startRequests]);
+  }
+
+  get config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('clean');
+  }
+
+  get isAgentRunning(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  /** The running agent, started on first use. */
+  async agent(): Promise<LanguageClient> {
+    if (this.client && this.client.state === State.Running) return this.client;
+    const restarting = this.client;
+    if (restarting && restarting.state === State.Starting && !this.starting) {
+      // The client is restarting the agent after a crash: wait for it rather than replace it.
+      return new Promise((resolve, reject) => {
+        const sub = restarting.onDidChangeState(({ newState }) => {
+          if (newState === State.Starting) return;
+          sub.dispose();
+          if (newState === State.Running) resolve(restarting);
+          else reject(new Error('The Clean Streams agent stopped while restarting. Client is not running.'));
+        });
+      });
+    }
+    if (!this.starting) {
+      this.starting = this.startAgent().finally(() => {
+        this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  private async startAgent(): Promise<LanguageClient> {
+    if (this.client) {
+      // A client that gave up (restart limit) or was stopped is replaced by a fresh one.
+      await this.stopAgent();
+    }
+    const module = this.extension.asAbsolutePath('dist/agent.js');
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc, args: ['lsp'] },
+      debug: { module, transport: TransportKind.ipc, args: ['lsp'], options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: 'file', language: 'yaml', pattern: '**/clean.{yaml,yml}' },
+        { scheme: 'file', language: 'yaml', pattern: '**/*.clean.{yaml,yml}' },
+        { scheme: 'file', language: 'json', pattern: '**/clean.json' },
+        { scheme: 'file', language: 'json', pattern: '**/*.clean.json' },
+      ],
+      outputChannel: this.output,
+      initializationOptions: { logLevel: logLevelFrom(this.config.get('logLevel')), trusted: vscode.workspace.isTrusted },
+      errorHandler: {
+        error: (_error, _message, count) => ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
+        closed: () => {
+          if (this.restartBudget.allowRestart(Date.now())) {
+            this.output.warn(`The agent stopped unexpectedly; restarting it (${this.restartBudget.recent} of ${maxRestartsFrom(this.config.get('maxAgentRestarts'))} restarts allowed in 3 minutes).`);
+            return { action: CloseAction.Restart, handled: true };
+          }
+          const message = restartLimitMessage(this.restartBudget.recent, RESTART_WINDOW_MS);
+          this.output.error(message);
+          void vscode.window.showErrorMessage(message, 'Show Log', 'Restart Agent').then((pick) => {
+            if (pick === 'Show Log') this.output.show();
+            if (pick === 'Restart Agent') void vscode.commands.executeCommand('clean.restartAgent');
+          });
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+    };
+    const client = new LanguageClient('cleanStreams', 'Clean Streams agent', serverOptions, clientOptions);
+    this.client = client;
+    const own = this.agentDisposables;
+    own.push(
+      client.onNotification(StatusNotification.type, (status) => this.store.applyStatus(status)),
+      client.onNotification(MetricsNotification.type, ({ events }) => {
+        this.store.applyMetrics(events);
+        this.metricsEmitter.fire(events);
+      }),
+      client.onNotification(AlertNotification.type, (event) => {
+        this.store.applyAlert(event);
+        this.alertEmitter.fire(event);
+      }),
+      client.onNotification(AgentErrorNotification.type, ({ message, origin }) => this.output.error(`${origin}: ${message}`)),
+      client.onRequest(SecretRequest.type, async ({ name }) => {
+        const value = await this.secrets.get(name);
+        if (value === undefined) this.output.warn(`The agent asked for the secret "${name}", which is not set. Run "Clean: Set Secret…" and store it under that name.`);
+        return value === undefined ? {} : { value };
+      }),
+      // Each (re)start of the agent process, also the restarts the client does after a crash.
+      client.onDidChangeState(({ newState }) => {
+        if (newState === State.Running && this.client === client) void this.resync(client);
+      }),
+    );
+    this.output.info(`Starting the agent: ${module} lsp --node-ipc`);
+    await client.start();
+    return client;
+  }
+
+  /** After a (re)start: pipelines the old process ran are started again, then the store mirrors the agent. */
+  private async resync(client: LanguageClient): Promise<void> {
+    try {
+      const { pipelines } = await client.sendRequest(ListPipelinesRequest.type, {});
+      const present = new Set(pipelines.map((p) => p.id));
+      const lost = [...this.startRequests].filter(([id]) => !present.has(id));
+      this.store.reset(pipelines);
+      for (const [id, params] of lost) {
+        try {
+          const info = await client.sendRequest(StartPipelineRequest.type, params);
+          if (info.id !== id) this.startRequests.delete(id);
+          this.startRequests.set(info.id, params);
+          this.applyStartAnswer(info);
+          this.output.info(`Started ${info.id} again: ${info.description}`);
+        } catch (err) {
+          this.startRequests.delete(id);
+          this.output.error(`Could not start ${id} again after the agent restarted: ${(err as Error).message}`);
+        }
+      }
+      if (lost.length) this.rememberStarts();
+      this.agentReadyEmitter.fire();
+    } catch (err) {
+      this.output.error(`Could not list the agent's pipelines: ${(err as Error).message}`);
+    }
+  }
+
+  async stopAgent(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    for (const d of this.agentDisposables.splice(0)) d.dispose();
+    if (!client) return;
+    try {
+      if (client.state !== State.Stopped) await client.stop(5000);
+    } catch (err) {
+      this.output.warn(`The agent did not stop cleanly: ${(err as Error).message}`);
+    }
+    await client.dispose(2000).catch(() => undefined);
+  }
+
+  /** The user asked: a fresh restart budget, a fresh process, the same pipelines. */
+  async restartAgent(): Promise<void> {
+    this.restartBudget.reset();
+    this.restartBudget.setLimit(maxRestartsFrom(this.config.get('maxAgentRestarts')));
+    await this.stopAgent();
+    await this.agent();
+  }
+
+  // ----- pipeline requests, each keeping the store in step without waiting for clean/status
+
+  async startPipeline(params: StartPipelineParams): Promise<PipelineInfo> {
+    const client = await this.agent();
+    const info = await client.sendRequest(StartPipelineRequest.type, params);
+    this.startRequests.set(info.id, params);
+    this.rememberStarts();
+    this.applyStartAnswer(info);
+    return info;
+  }
+
+  /** clean/status may already have moved a new pipeline past `connecting`; the answer must not roll that back. */
+  private applyStartAnswer(info: PipelineInfo): void {
+    const known = this.store.get(info.id);
+    if (!known) this.store.upsert(info);
+  }
+
+  async stopPipeline(id: string): Promise<void> {
+    const client = await this.agent();
+    this.startRequests.delete(id);
+    this.rememberStarts();
+    await client.sendRequest(StopPipelineRequest.type, { pipeline: id, remove: true });
+    this.store.remove(id);
+  }
+
+  async pausePipeline(id: string): Promise<void> {
+    const client = await this.agent();
+    const info = await client.sendRequest(PausePipelineRequest.type, { pipeline: id });
+    this.output.info(`Pause ${id}: now ${info.state}`);
+    this.store.upsert(info);
+  }
+
+  async resumePipeline(id: string): Promise<void> {
+    const client = await this.agent();
+    const info = await client.sendRequest(ResumePipelineRequest.type, { pipeline: id });
+    this.output.info(`Resume ${id}: now ${info.state}`);
+    this.store.upsert(info);
+  }
+
+  dispose(): void {
+    void this.stopAgent();
+    for (const d of this.extensionDisposables.splice(0).reverse()) {
+      try {
+        d.dispose();
+      } catch {
+        // One failing disposal must not keep the rest alive.
+      }
+    }
+  }
+}

@@ -1,0 +1,600 @@
+/**
+ * Parses clean.yaml / *.clean.yaml (and the JSON forms) keeping every node's range, validates it
+ * against the schema and the engine's own rules, and builds the pipelines' SourceSpec + settings.
+ */
+import path from 'node:path';
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Node as YamlNode, Pair } from 'yaml';
+import { ConfigError, resolvePipelineConfig, parseInterval } from '../engine/config';
+import type { CheckInterval, PipelineSettings } from '../engine/config';
+import type { Backend, SourceSpec, StartPosition } from '../sources/types';
+import { parseSourceUrl } from '../sources/url';
+import { LineIndex } from './lines';
+import { CLEAN_SCHEMA, allowedTypes, deref, didYouMean, knownKeys, listWords, objectBranch } from './schema';
+import type { SchemaNode } from './schema';
+
+export interface ConfigDiagnostic {
+  message: string;
+  severity: 'error' | 'warning';
+  /** 0-based, UTF-16 characters (LSP positions). */
+  line: number;
+  character: number;
+  endLine: number;
+  endCharacter: number;
+}
+
+/** A valid pipeline of a config file, ready for createSource + resolvePipelineConfig. */
+export interface ConfiguredPipeline {
+  name: string;
+  spec: SourceSpec;
+  settings: PipelineSettings;
+  /** 0-based line where the pipeline's entry starts. */
+  line: number;
+}
+
+export interface OffsetRange {
+  start: number;
+  end: number;
+}
+
+export interface ConnectionEntry {
+  name: string;
+  keyRange: OffsetRange;
+  /** The whole `name: {...}` entry. */
+  range: OffsetRange;
+  backend?: Backend;
+  value: Record<string, unknown>;
+}
+
+export interface PipelineEntry {
+  index: number;
+  name?: string;
+  nameRange?: OffsetRange;
+  range: OffsetRange;
+  topic?: string;
+  topicRange?: OffsetRange;
+  connection?: string;
+  connectionRange?: OffsetRange;
+  /** The `source:` URL as written, when the pipeline uses one. */
+  source?: string;
+  /** Set when the entry has no error. */
+  pipeline?: ConfiguredPipeline;
+  /** The first error inside the entry, when it has one. */
+  error?: string;
+}
+
+export interface CleanConfigModel {
+  fileName: string;
+  lines: LineIndex;
+  doc: Document;
+  diagnostics: ConfigDiagnostic[];
+  connections: ConnectionEntry[];
+  pipelines: PipelineEntry[];
+}
+
+const INVALID = Symbol('invalid');
+type Checked = unknown | typeof INVALID;
+
+interface Problem extends OffsetRange {
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+const SETTING_KEYS = Object.keys(deref(CLEAN_SCHEMA.properties?.defaults)?.properties ?? {});
+/** Keys that would hold a credential's value; config files name secrets instead. */
+const PASSWORD_KEY = /^(password|passwd|pass|pwd|token|apikey|api_key|secretvalue|sasl\.password)$/i;
+/** Which connection key each backend reads. */
+const BACKEND_KEYS: Record<string, Backend[]> = { brokers: ['kafka'], url: ['redis'], serviceUrl: ['pulsar'], path: ['file'] };
+
+const TYPE_WORDS: Record<string, string> = {
+  integer: 'a whole number',
+  number: 'a number',
+  string: 'text',
+  boolean: 'true or false',
+  object: 'a map of keys',
+  array: 'a list',
+  null: 'null',
+};
+
+/** Parses and validates a config file's text; `fileName` anchors relative paths and names the file in messages. */
+export function parseCleanConfig(text: string, fileName: string): CleanConfigModel {
+  const lines = new LineIndex(text);
+  const doc = parseDocument(text, { prettyErrors: false, keepSourceTokens: false, uniqueKeys: true });
+  const v = new ConfigValidator(doc, fileName);
+  for (const e of doc.errors) v.problem({ start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) }, firstLine(e.message));
+  for (const w of doc.warnings) v.problem({ start: w.pos[0], end: Math.max(w.pos[1], w.pos[0] + 1) }, firstLine(w.message), 'warning');
+  const model: CleanConfigModel = { fileName, lines, doc, diagnostics: [], connections: [], pipelines: [] };
+  if (doc.errors.length === 0 || isMap(doc.contents)) {
+    const syntax = v.problems.length;
+    v.run(model);
+    // Past a syntax error the structure is the parser's guess: report what it sees only before it.
+    const firstError = doc.errors.length ? Math.min(...doc.errors.map((e) => e.pos[0])) : Infinity;
+    const kept = v.problems.filter((p, i) => i < syntax || p.start < firstError);
+    v.problems.length = 0;
+    v.problems.push(...kept);
+  }
+  const seen = new Set<string>();
+  const clip = (o: number) => Math.min(o, text.length);
+  for (const p of v.problems.sort((a, b) => a.start - b.start || a.end - b.end)) {
+    const s = lines.position(clip(p.start));
+    const e = lines.position(clip(Math.max(p.end, p.start)));
+    const key = `${p.start}:${p.end}:${p.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    model.diagnostics.push({ message: p.message, severity: p.severity, line: s.line, character: s.character, endLine: e.line, endCharacter: e.character });
+  }
+  return model;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+}
+
+class ConfigValidator {
+  readonly problems: Problem[] = [];
+  /** Value and key nodes by dotted path ("pipelines.0.thresholds.duplicates"). */
+  readonly nodes = new Map<string, { key?: YamlNode; value: YamlNode | null }>();
+  /** Checked values by dotted path (what survived the schema walk). */
+  readonly values = new Map<string, unknown>();
+
+  constructor(
+    private readonly doc: Document,
+    private readonly fileName: string,
+  ) {}
+
+  problem(r: OffsetRange, message: string, severity: 'error' | 'warning' = 'error'): void {
+    this.problems.push({ ...r, message, severity });
+  }
+
+  run(model: CleanConfigModel): void {
+    const root = this.doc.contents;
+    if (root === null || (isScalar(root) && root.value === null)) return; // an empty file is valid
+    if (!isMap(root)) {
+      this.problem(rangeOf(root), 'A Clean Streams config is a map with connections: and pipelines: at the top.');
+      return;
+    }
+    const top = this.check(root, CLEAN_SCHEMA, []) as Record<string, unknown> | typeof INVALID;
+    if (top === INVALID) return;
+    const connections = this.checkConnections(model, top.connections as Record<string, Record<string, unknown>> | undefined);
+    const defaults = this.settingsOf((top.defaults as Record<string, unknown>) ?? {}, 'defaults');
+    if (top.defaults !== undefined) this.engineCheck(defaults, ['defaults']);
+    this.checkPipelines(model, connections, defaults);
+  }
+
+  // ---- schema walk -------------------------------------------------------------------------
+
+  private check(node: YamlNode | null, schemaIn: SchemaNode | undefined, at: Array<string | number>, keyNode?: YamlNode): Checked {
+    this.nodes.set(at.join('.'), { key: keyNode, value: node });
+    if (node && isAlias(node)) node = (node.resolve(this.doc) as YamlNode | undefined) ?? null;
+    const schema = deref(schemaIn);
+    if (!schema) return node ? toJS(node) : null;
+    const kind = kindOf(node);
+    const label = labelOf(at);
+    const where = node ? rangeOf(node) : keyNode ? rangeOf(keyNode) : { start: 0, end: 0 };
+    if (schema.anyOf) {
+      const branch = schema.anyOf.find((b) => typeMatches(kind, allowedTypes(b)));
+      if (!branch) {
+        this.problem(where, `${label} must be ${listWords(schema.anyOf.flatMap((b) => allowedTypes(b)).map((t) => TYPE_WORDS[t] ?? t))} (got ${describe(node)})`);
+        return INVALID;
+      }
+      return this.check(node, { ...deref(branch), description: schema.description }, at, keyNode);
+    }
+    const r = this.checkTyped(node, schema, kind, label, where, at, keyNode);
+    if (r !== INVALID) this.values.set(at.join('.'), r);
+    return r;
+  }
+
+  private checkTyped(node: YamlNode | null, schema: SchemaNode, kind: Kind, label: string, where: OffsetRange, at: Array<string | number>, keyNode?: YamlNode): Checked {
+    const types = allowedTypes(schema);
+    if (kind === 'null') {
+      if (at.length === 1) return undefined; // `pipelines:` with nothing under it yet
+      this.problem(where, `${label} needs a value: ${listWords(types.map((t) => TYPE_WORDS[t] ?? t))}`);
+      return INVALID;
+    }
+    if (types.length > 0 && !typeMatches(kind, types)) {
+      this.problem(where, `${label} must be ${listWords(types.map((t) => TYPE_WORDS[t] ?? t))} (got ${describe(node)})`);
+      return INVALID;
+    }
+    if (schema.enum && isScalar(node) && !schema.enum.includes(node.value)) {
+      const words = schema.enum.map(String);
+      const guess = didYouMean(String(node.value), words);
+      const noun = schema.title ?? 'value';
+      this.problem(where, `Unknown ${noun} "${String(node.value)}". ${guess ? `Did you mean "${guess}"? ` : ''}Use ${listWords(words)}.`);
+      return INVALID;
+    }
+    if (isMap(node)) return this.checkMap(node, schema, at, keyNode);
+    if (isSeq(node)) {
+      const out: unknown[] = [];
+      node.items.forEach((item, i) => {
+        const r = this.check(item as YamlNode, schema.items, [...at, i]);
+        if (r !== INVALID) out.push(r);
+      });
+      return out;
+    }
+    return isScalar(node) ? node.value : toJS(node!);
+  }
+
+  private checkMap(node: import('yaml').YAMLMap, schema: SchemaNode, at: Array<string | number>, ownKey?: YamlNode): Checked {
+    const obj = objectBranch(schema) ?? schema;
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items as Pair<YamlNode, YamlNode | null>[]) {
+      const keyNode = pair.key;
+      const key = isScalar(keyNode) ? String(keyNode.value) : keyNode ? String(toJS(keyNode)) : '';
+      const keyRange = keyNode ? rangeOf(keyNode) : pair.value ? rangeOf(pair.value) : { start: 0, end: 0 };
+      if (PASSWORD_KEY.test(key)) {
+        this.problem(
+          keyRange,
+          `Do not write a ${key} in a config file. Store it with the command "Clean Streams: Set Secret" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it here with secret: <name>.`,
+        );
+        continue;
+      }
+      const declared = obj.properties?.[key];
+      const extra = obj.additionalProperties;
+      let childSchema: SchemaNode | undefined;
+      if (declared) childSchema = declared;
+      else if (typeof extra === 'object') childSchema = extra;
+      else if (extra === false || (extra === undefined && obj.properties)) {
+        const keys = knownKeys(obj);
+        const guess = didYouMean(key, keys);
+        const isDetectorMap = obj.title === 'thresholds' || obj.title === 'weights';
+        const noun = isDetectorMap ? 'detector' : 'key';
+        const inWhat = obj.title ? ` in ${obj.title === 'defaults' && at[0] !== 'defaults' ? 'a pipeline' : article(obj.title)}` : '';
+        this.problem(keyRange, `Unknown ${noun} "${key}"${inWhat}. ${guess ? `Did you mean "${guess}"?` : `Use ${listWords(keys)}.`}`);
+        continue;
+      }
+      const r = this.check(pair.value ?? null, childSchema, [...at, key], keyNode ?? undefined);
+      if (r !== INVALID && r !== undefined) out[key] = r;
+    }
+    for (const req of obj.required ?? []) {
+      if (!(req in out) && !node.items.some((p) => isScalar(p.key) && p.key.value === req)) {
+        this.problem(ownKey ? rangeOf(ownKey) : firstLineRange(node, this.doc), `${capital(article(obj.title ?? 'entry'))} needs ${req}:.`);
+      }
+    }
+    return out;
+  }
+
+  // ---- connections -------------------------------------------------------------------------
+
+  private checkConnections(model: CleanConfigModel, conns: Record<string, Record<string, unknown>> | undefined): Map<string, ConnectionEntry> {
+    const byName = new Map<string, ConnectionEntry>();
+    const root = this.doc.contents as import('yaml').YAMLMap;
+    const section = root.items.find((p) => isScalar(p.key) && p.key.value === 'connections')?.value;
+    if (!isMap(section)) return byName;
+    for (const pair of section.items as Pair<YamlNode, YamlNode | null>[]) {
+      if (!isScalar(pair.key)) continue;
+      const name = String(pair.key.value);
+      const value = conns?.[name] ?? {};
+      const keyRange = rangeOf(pair.key);
+      const entry: ConnectionEntry = {
+        name,
+        keyRange,
+        range: { start: keyRange.start, end: pair.value ? rangeOf(pair.value).end : keyRange.end },
+        backend: typeof value.backend === 'string' ? (value.backend as Backend) : undefined,
+        value,
+      };
+      model.connections.push(entry);
+      byName.set(name, entry);
+      const b = entry.backend;
+      if (!b) continue;
+      const at = (k: string) => this.valueRange(`connections.${name}.${k}`) ?? keyRange;
+      for (const [k, backends] of Object.entries(BACKEND_KEYS)) {
+        if (value[k] !== undefined && !backends.includes(b)) {
+          this.problem(this.keyRange(`connections.${name}.${k}`) ?? keyRange, `${k} applies to ${backends.join('/')} connections; "${name}" is a ${b} connection (it uses ${requiredKey(b) ?? 'no address'}).`, 'warning');
+        }
+      }
+      const need = requiredKey(b);
+      if (need && value[need] === undefined && !(b === 'file')) {
+        this.problem(keyRange, `Connection "${name}" (${b}) needs ${need}: ${b === 'kafka' ? '[host:port, …]' : b === 'redis' ? 'redis://host:6379' : 'pulsar://host:6650'}.`);
+      }
+      if (b === 'kafka' && value.brokers !== undefined) {
+        const list = brokerList(value.brokers);
+        if (list.length === 0) this.problem(at('brokers'), 'brokers is empty; list the bootstrap servers as host:port.');
+        for (const br of list) if (!/^[^\s:/]+:\d+$/.test(br)) this.problem(at('brokers'), `"${br}" is not host:port (for example 127.0.0.1:9092).`);
+      }
+      if (b === 'redis' && typeof value.url === 'string') this.checkUrl(value.url, ['redis:', 'rediss:'], at('url'), 'redis://127.0.0.1:6379');
+      if (b === 'pulsar' && typeof value.serviceUrl === 'string') {
+        this.checkUrl(value.serviceUrl, ['pulsar:', 'pulsar+ssl:', 'pulsar+ws:', 'pulsar+wss:'], at('serviceUrl'), 'pulsar://127.0.0.1:6650');
+      }
+    }
+    return byName;
+  }
+
+  private checkUrl(text: string, schemes: string[], r: OffsetRange, example: string): void {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      this.problem(r, `"${text}" is not a URL; write it like ${example}.`);
+      return;
+    }
+    if (!schemes.includes(url.protocol)) this.problem(r, `"${text}" should start with ${listWords(schemes.map((s) => s + '//'))}.`);
+    else if (url.password) this.problem(r, 'Do not put a password in the URL. Store it with "Clean Streams: Set Secret" and refer to it with auth: { secret: <name> }.');
+  }
+
+  // ---- pipelines ---------------------------------------------------------------------------
+
+  private checkPipelines(model: CleanConfigModel, connections: Map<string, ConnectionEntry>, defaults: PipelineSettings): void {
+    const root = this.doc.contents as import('yaml').YAMLMap;
+    const section = root.items.find((p) => isScalar(p.key) && p.key.value === 'pipelines')?.value;
+    if (!isSeq(section)) return;
+    const firstByName = new Map<string, number>();
+    const baseDir = path.dirname(this.fileName);
+    section.items.forEach((itemNode, index) => {
+      const node = itemNode as YamlNode;
+      const before = this.problems.length;
+      const range = rangeOf(node);
+      const entry: PipelineEntry = { index, range };
+      model.pipelines.push(entry);
+      const p = `pipelines.${index}`;
+      const value = isMap(node) ? (this.values.get(p) as Record<string, unknown> | undefined) : undefined;
+      if (!value) {
+        entry.error = this.problems.find((x) => x.start >= range.start && x.start <= range.end)?.message ?? 'this pipeline entry is not a map';
+        return;
+      }
+      entry.name = typeof value.name === 'string' ? value.name : undefined;
+      entry.nameRange = this.valueRange(`${p}.name`);
+      entry.topic = typeof value.topic === 'string' ? value.topic : undefined;
+      entry.topicRange = this.valueRange(`${p}.topic`);
+      entry.connection = typeof value.connection === 'string' ? value.connection : undefined;
+      entry.connectionRange = this.valueRange(`${p}.connection`);
+      const head = entry.nameRange ?? firstLineRange(node, this.doc);
+      const who = entry.name ? `Pipeline "${entry.name}"` : 'This pipeline';
+
+      if (entry.name !== undefined) {
+        const first = firstByName.get(entry.name);
+        if (first !== undefined) {
+          const line = model.lines.position(model.pipelines[first].nameRange?.start ?? 0).line + 1;
+          this.problem(head, `Duplicate pipeline name "${entry.name}" (first used on line ${line}). Pipeline names must be unique.`);
+        } else firstByName.set(entry.name, index);
+      }
+
+      let from: StartPosition = { kind: 'latest' };
+      if (typeof value.from === 'string') {
+        const parsed = parseFrom(value.from);
+        if (parsed) from = parsed;
+        else this.problem(this.valueRange(`${p}.from`) ?? head, `"${value.from}" is not a start position. Use earliest, latest, or an ISO time such as 2026-11-28T10:00:00Z.`);
+      }
+
+      let spec: SourceSpec | undefined;
+      const conn = entry.connection !== undefined ? connections.get(entry.connection) : undefined;
+      if (typeof value.source === 'string') {
+        entry.source = value.source;
+        if (entry.connection !== undefined) this.problem(this.keyRange(`${p}.source`) ?? head, 'Give either source: or connection: with topic:, not both.');
+        else {
+          try {
+            spec = parseSourceUrl(value.source, from);
+            if (spec.backend === 'file') spec.topic = path.resolve(baseDir, spec.topic);
+            if (entry.topic === undefined) entry.topic = spec.topic;
+          } catch (err) {
+            this.problem(this.valueRange(`${p}.source`) ?? head, (err as Error).message);
+          }
+        }
+      } else if (entry.connection === undefined) {
+        const names = [...connections.keys()];
+        this.problem(head, `${who} needs connection: ${names.length ? `(one of ${listWords(names)})` : '<name> (declare it under connections:)'} or a source: URL such as demo:orders.`);
+      } else if (!conn) {
+        const names = [...connections.keys()];
+        const guess = didYouMean(entry.connection, names);
+        this.problem(
+          entry.connectionRange ?? head,
+          names.length === 0
+            ? `Unknown connection "${entry.connection}": this file declares no connections. Add it under connections:.`
+            : `Unknown connection "${entry.connection}". ${guess ? `Did you mean "${guess}"? ` : ''}Connections in this file: ${names.join(', ')}.`,
+        );
+      } else if (conn.backend) {
+        spec = specFrom(conn, value, from, baseDir);
+        if (!spec.topic && conn.backend !== 'file' && conn.backend !== 'demo') {
+          spec = undefined;
+          this.problem(head, `${who} needs topic: (the ${conn.backend === 'kafka' ? 'Kafka topic' : conn.backend === 'redis' ? 'Redis stream key' : 'Pulsar topic'} to watch).`);
+        } else if (conn.backend === 'file' && !spec.topic) {
+          spec = undefined;
+          this.problem(head, `${who} needs topic: (a JSON Lines file) or its connection needs path:.`);
+        }
+      }
+
+      const own = this.settingsOf(value, p);
+      const settings: PipelineSettings = { ...defaults, ...own };
+      if (defaults.thresholds || own.thresholds) settings.thresholds = { ...defaults.thresholds, ...own.thresholds };
+      if (defaults.weights || own.weights) settings.weights = { ...defaults.weights, ...own.weights };
+      if (defaults.outliers || own.outliers) settings.outliers = { ...defaults.outliers, ...own.outliers };
+      this.engineCheck(settings, [p, 'defaults'], head);
+
+      const firstError = this.problems
+        .filter((x, i) => x.severity === 'error' && (i >= before || (x.start >= range.start && x.start < range.end)))
+        .sort((a, b) => a.start - b.start)[0];
+      if (firstError) entry.error = firstError.message;
+      else if (spec && entry.name !== undefined) {
+        entry.pipeline = { name: entry.name, spec, settings, line: model.lines.position(range.start).line };
+      }
+    });
+  }
+
+  /** The PipelineSettings a checked pipeline (or `defaults`) value carries; bad intervals are reported here. */
+  private settingsOf(value: Record<string, unknown>, at: string): PipelineSettings {
+    const s: Record<string, unknown> = {};
+    for (const k of SETTING_KEYS) if (value[k] !== undefined) s[k] = value[k];
+    for (const k of ['checkInterval', 'cooldown'] as const) {
+      const raw = value[k];
+      if (raw === undefined) continue;
+      const parsed = intervalOf(raw as string | number);
+      if (parsed) s[k] = parsed;
+      else {
+        delete s[k];
+        this.problem(this.valueRange(`${at}.${k}`) ?? { start: 0, end: 0 }, `${k} "${String(raw)}" is not an interval. Use a duration such as 1s or 500ms, or a record count such as 1000.`);
+      }
+    }
+    return s as PipelineSettings;
+  }
+
+  /** Runs the engine's own validation and puts each problem on the node its dotted path names. */
+  private engineCheck(settings: PipelineSettings, prefixes: string[], fallback?: OffsetRange): void {
+    try {
+      resolvePipelineConfig(settings);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const problem of err.problems) {
+        const r = this.rangeForPath(problem.path, prefixes) ?? fallback;
+        if (r) this.problem(r, `${problem.path}${problem.message.startsWith('must') ? ' ' : ': '}${problem.message}`);
+      }
+    }
+  }
+
+  private rangeForPath(dotted: string, prefixes: string[]): OffsetRange | undefined {
+    // A problem on labelField when none is set is about the `labels` detector that needs it.
+    const candidates = dotted === 'labelField' ? ['labelField', 'detectors'] : [dotted];
+    for (const c of candidates) {
+      const parts = c.split('.');
+      for (let n = parts.length; n > 0; n--) {
+        for (const prefix of prefixes) {
+          const r = this.valueRange(`${prefix}.${parts.slice(0, n).join('.')}`);
+          if (r) return r;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  valueRange(p: string): OffsetRange | undefined {
+    const n = this.nodes.get(p);
+    if (!n) return undefined;
+    if (n.value) return rangeOf(n.value);
+    return n.key ? rangeOf(n.key) : undefined;
+  }
+
+  keyRange(p: string): OffsetRange | undefined {
+    const n = this.nodes.get(p);
+    return n?.key ? rangeOf(n.key) : n?.value ? rangeOf(n.value) : undefined;
+  }
+}
+
+function specFrom(conn: ConnectionEntry, p: Record<string, unknown>, from: StartPosition, baseDir: string): SourceSpec {
+  const c = conn.value;
+  const backend = conn.backend!;
+  const options = { ...((c.options as Record<string, unknown>) ?? {}), ...((p.options as Record<string, unknown>) ?? {}) };
+  let topic = typeof p.topic === 'string' ? p.topic : '';
+  const spec: SourceSpec = { backend, topic, from, options };
+  if (backend === 'kafka') spec.brokers = brokerList(c.brokers);
+  if (backend === 'redis' && typeof c.url === 'string') {
+    spec.url = c.url;
+    if (c.url.startsWith('rediss:')) spec.tls = true;
+  }
+  if (backend === 'pulsar') {
+    if (typeof c.serviceUrl === 'string') spec.url = c.serviceUrl;
+    if (topic && !topic.includes('/')) topic = spec.topic = `public/default/${topic}`;
+    if (typeof c.serviceUrl === 'string' && /^pulsar\+(ssl|wss):/.test(c.serviceUrl)) spec.tls = true;
+  }
+  if (backend === 'file') {
+    const base = typeof c.path === 'string' ? path.resolve(baseDir, c.path) : baseDir;
+    spec.topic = topic ? path.resolve(base, topic) : typeof c.path === 'string' ? base : '';
+  }
+  if (backend === 'demo' && !topic) spec.topic = 'orders';
+  const auth = c.auth as SourceSpec['auth'] | undefined;
+  if (auth && Object.keys(auth).length) spec.auth = { ...auth };
+  if (c.tls === true) spec.tls = true;
+  else if (c.tls && typeof c.tls === 'object') {
+    const t = { ...(c.tls as Record<string, unknown>) };
+    for (const k of ['ca', 'cert', 'key']) if (typeof t[k] === 'string') t[k] = path.resolve(baseDir, t[k] as string);
+    spec.tls = t as SourceSpec['tls'];
+  }
+  return spec;
+}
+
+export function brokerList(v: unknown): string[] {
+  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v)) return v.map(String).map((s) => s.trim()).filter(Boolean);
+  return [];
+}
+
+function requiredKey(b: Backend): string | undefined {
+  return b === 'kafka' ? 'brokers' : b === 'redis' ? 'url' : b === 'pulsar' ? 'serviceUrl' : b === 'file' ? 'path' : undefined;
+}
+
+function intervalOf(v: string | number): CheckInterval | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? (v > 0 ? parseInterval(v) : { records: v }) : undefined;
+  if (/^\s*0+(\.0+)?\s*(ms|s|m|h)\s*$/.test(v)) return { seconds: 0 };
+  return parseInterval(v);
+}
+
+function parseFrom(text: string): StartPosition | undefined {
+  const t = text.trim();
+  if (t === 'latest') return { kind: 'latest' };
+  if (t === 'earliest') return { kind: 'earliest' };
+  if (/^\d{13}$/.test(t)) return { kind: 'time', time: Number(t) };
+  if (/^\d{4}-\d{2}-\d{2}/.test(t)) {
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms)) return { kind: 'time', time: ms };
+  }
+  return undefined;
+}
+
+type Kind = 'null' | 'boolean' | 'integer' | 'number' | 'string' | 'object' | 'array';
+
+function kindOf(node: YamlNode | null): Kind {
+  if (!node) return 'null';
+  if (isMap(node)) return 'object';
+  if (isSeq(node)) return 'array';
+  if (isScalar(node)) {
+    const v = node.value;
+    if (v === null || v === undefined) return 'null';
+    if (typeof v === 'boolean') return 'boolean';
+    if (typeof v === 'number' || typeof v === 'bigint') return Number.isInteger(Number(v)) ? 'integer' : 'number';
+    return 'string';
+  }
+  return 'string';
+}
+
+function typeMatches(kind: Kind, types: string[]): boolean {
+  if (types.length === 0) return true;
+  if (types.includes(kind)) return true;
+  return kind === 'integer' && types.includes('number');
+}
+
+function describe(node: YamlNode | null): string {
+  const kind = kindOf(node);
+  if (kind === 'object') return 'a map';
+  if (kind === 'array') return 'a list';
+  if (kind === 'null') return 'nothing';
+  const v = (node as import('yaml').Scalar).value;
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+function labelOf(at: Array<string | number>): string {
+  const keys = at.filter((k) => typeof k === 'string') as string[];
+  const last = at[at.length - 1];
+  if (typeof last === 'number') return `Item ${last + 1} of ${keys[keys.length - 1] ?? 'the list'}`;
+  const lastKey = keys[keys.length - 1] ?? 'The file';
+  const parent = keys[keys.length - 2];
+  return parent && ['thresholds', 'weights', 'outliers', 'auth', 'tls'].includes(parent) ? `${parent}.${lastKey}` : lastKey;
+}
+
+function article(noun: string): string {
+  return /^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export function rangeOf(node: YamlNode): OffsetRange {
+  const r = node.range;
+  if (!r) return { start: 0, end: 0 };
+  return { start: r[0], end: r[1] };
+}
+
+function firstLineRange(node: YamlNode, doc: Document): OffsetRange {
+  void doc;
+  const r = rangeOf(node);
+  if (isMap(node) && node.items.length > 0) {
+    const first = node.items[0];
+    if (isPair(first) && first.key) {
+      const k = rangeOf(first.key as YamlNode);
+      const v = first.value ? rangeOf(first.value as YamlNode) : k;
+      return { start: k.start, end: isScalar(first.value) ? v.end : k.end };
+    }
+  }
+  return r;
+}
+
+function toJS(node: YamlNode): unknown {
+  return (node as { toJSON?: () => unknown }).toJSON ? (node as { toJSON: () => unknown }).toJSON() : null;
+}

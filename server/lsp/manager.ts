@@ -1,0 +1,245 @@
+/**
+ * PipelineManager: every pipeline the agent runs, each isolated (a failing source puts only its own
+ * pipeline in `error`), with a bounded history per pipeline for charts opened late.
+ */
+import { resolvePipelineConfig } from '../engine/config';
+import type { DetectorName, PipelineConfig, PipelineSettings } from '../engine/config';
+import type { AlertEvent, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent } from '../engine/events';
+import { RealtimePipeline } from '../engine/pipeline';
+import { createSource } from '../sources/index';
+import type { Logger, SourceContext, SourceSpec, StreamSource } from '../sources/types';
+import type { HistoryParams, HistoryResult, PipelineInfo, SamplesParams, StatusParams } from '../../shared/protocol';
+import { cliCommandOf, sourceUrlOf } from './cliCommand';
+import { PipelineHistoryRing } from './history';
+
+export interface PipelineRequest {
+  name: string;
+  spec: SourceSpec;
+  settings: PipelineSettings;
+  configUri?: string;
+}
+
+export interface ManagerEvents {
+  metrics(e: MetricsEvent): void;
+  alert(e: AlertEvent | RecoveredEvent): void;
+  status(p: StatusParams): void;
+  /** Something unexpected, caught: the agent reports it and goes on. */
+  error(message: string, origin: string, err?: unknown): void;
+}
+
+export interface ManagerOptions {
+  log: Logger;
+  secret(name: string): Promise<string | undefined>;
+  /** Opens sources; tests may substitute. */
+  createSource?: (spec: SourceSpec, ctx: SourceContext) => Promise<StreamSource>;
+}
+
+/** A request whose pipeline or parameters are wrong; the message says what to do. */
+export class PipelineRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PipelineRequestError';
+  }
+}
+
+interface Managed {
+  id: string;
+  request: PipelineRequest;
+  config: PipelineConfig;
+  pipeline: RealtimePipeline;
+  history: PipelineHistoryRing;
+  last?: MetricsEvent;
+  running: Promise<void>;
+  removed: boolean;
+}
+
+export class PipelineManager {
+  private readonly pipelines = new Map<string, Managed>();
+
+  constructor(
+    private readonly events: ManagerEvents,
+    private readonly options: ManagerOptions,
+  ) {}
+
+  /** Starts a pipeline, or returns the active one of the same name and origin; a stopped or failed one is replaced. */
+  start(req: PipelineRequest): PipelineInfo {
+    let config: PipelineConfig;
+    try {
+      config = resolvePipelineConfig(req.settings);
+    } catch (err) {
+      throw new PipelineRequestError(`Pipeline "${req.name}": ${(err as Error).message}`);
+    }
+    let id = req.name;
+    for (let n = 2; ; n++) {
+      const existing = this.pipelines.get(id);
+      if (!existing) break;
+      const sameOrigin = existing.request.configUri === req.configUri;
+      if (sameOrigin && isActive(existing)) return this.info(existing);
+      if (sameOrigin || !isActive(existing)) {
+        this.forget(existing);
+        break;
+      }
+      id = `${req.name} (${n})`;
+    }
+    const makeSource = this.options.createSource ?? createSource;
+    const pipeline = new RealtimePipeline(id, (ctx) => makeSource(req.spec, ctx), config, {
+      log: prefixed(this.options.log, id),
+      secret: (name) => this.options.secret(name),
+    });
+    const history = new PipelineHistoryRing(id, config.qualityThreshold, pickThresholds(config));
+    const m: Managed = { id, request: req, config, pipeline, history, running: Promise.resolve(), removed: false };
+    this.pipelines.set(id, m);
+    pipeline.on('metrics', (e) => {
+      m.last = e;
+      history.addMetrics(e);
+      this.events.metrics(e);
+    });
+    const onAlert = (e: AlertEvent | RecoveredEvent) => {
+      history.addAlert(e);
+      this.events.alert(e);
+    };
+    pipeline.on('alert', onAlert);
+    pipeline.on('recovered', onAlert);
+    pipeline.on('status', (e) => {
+      if (!m.removed) this.events.status({ ...e, info: this.info(m) });
+    });
+    m.running = pipeline.run().catch((err) => {
+      // The pipeline already reports `error` with the reason; only the unexpected is an agent error.
+      if (pipeline.state !== 'error') this.events.error(`Pipeline "${id}" failed: ${errorText(err)}`, id, err);
+      else this.options.log.warn(`[${id}] ${errorText(err)}`);
+    });
+    return this.info(m);
+  }
+
+  async stop(id: string, remove = false): Promise<PipelineInfo> {
+    const m = this.get(id);
+    await m.pipeline.stop();
+    await m.running;
+    const info = this.info(m);
+    if (remove) {
+      this.forget(m);
+      this.events.status({ type: 'status', pipeline: m.id, time: Date.now(), state: 'stopped', message: 'removed', info, removed: true });
+    }
+    return info;
+  }
+
+  pause(id: string): PipelineInfo {
+    const m = this.get(id);
+    m.pipeline.pause();
+    return this.info(m);
+  }
+
+  resume(id: string): PipelineInfo {
+    const m = this.get(id);
+    m.pipeline.resume();
+    return this.info(m);
+  }
+
+  list(): PipelineInfo[] {
+    return [...this.pipelines.values()].map((m) => this.info(m));
+  }
+
+  /** The pipeline a config file declares under that name, if the agent holds it. */
+  findConfigured(configUri: string, name: string): PipelineInfo | undefined {
+    for (const m of this.pipelines.values()) if (m.request.configUri === configUri && m.request.name === name) return this.info(m);
+    return undefined;
+  }
+
+  history(params: HistoryParams = {}): HistoryResult {
+    const since = typeof params.since === 'number' ? params.since : undefined;
+    const chosen = params.pipeline !== undefined ? [this.get(params.pipeline)] : [...this.pipelines.values()];
+    return { pipelines: chosen.map((m) => m.history.since(since)) };
+  }
+
+  samples(params: SamplesParams): SampleRecord[] {
+    const m = this.get(params.pipeline);
+    const limit = Math.max(1, Math.min(200, Math.floor(params.limit ?? 20)));
+    if (params.detector !== undefined && !m.config.detectors.includes(params.detector)) {
+      throw new PipelineRequestError(`Pipeline "${m.id}" does not run the ${params.detector} detector; it runs ${m.config.detectors.join(', ')}.`);
+    }
+    return m.pipeline.samples(params.detector ?? null, limit);
+  }
+
+  info(m: Managed | string): PipelineInfo {
+    const x = typeof m === 'string' ? this.get(m) : m;
+    const spec = x.request.spec;
+    const info: PipelineInfo = {
+      id: x.id,
+      name: x.request.name,
+      topic: spec.topic,
+      backend: spec.backend,
+      description: x.pipeline.description === x.id ? describeSpec(spec) : x.pipeline.description,
+      state: x.pipeline.state,
+      message: x.pipeline.message,
+      threshold: x.config.qualityThreshold,
+      detectors: [...x.config.detectors],
+      cliCommand: cliCommandOf(spec, x.request.settings),
+    };
+    if (x.last) {
+      info.score = x.last.score;
+      info.throughput = x.last.throughput;
+      info.records = x.last.records;
+    }
+    if (x.request.configUri) info.configUri = x.request.configUri;
+    return info;
+  }
+
+  /** Stops every pipeline (agent shutdown). */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.pipelines.values()].map(async (m) => {
+      try {
+        await m.pipeline.stop();
+        await m.running;
+      } catch (err) {
+        this.options.log.warn(`[${m.id}] stopping: ${errorText(err)}`);
+      }
+    }));
+  }
+
+  private get(id: string): Managed {
+    const m = this.pipelines.get(id);
+    if (!m) {
+      const ids = [...this.pipelines.keys()];
+      throw new PipelineRequestError(`No pipeline "${id}" in the agent. ${ids.length ? `Running: ${ids.join(', ')}.` : 'Start one first with clean/startPipeline.'}`);
+    }
+    return m;
+  }
+
+  private forget(m: Managed): void {
+    m.removed = true;
+    this.pipelines.delete(m.id);
+    void m.pipeline.stop();
+  }
+}
+
+function isActive(m: Managed): boolean {
+  const s = m.pipeline.state;
+  return s === 'connecting' || s === 'running' || s === 'reconnecting' || s === 'paused';
+}
+
+function pickThresholds(c: PipelineConfig): Partial<Record<DetectorName, number>> {
+  const out: Partial<Record<DetectorName, number>> = {};
+  for (const d of c.detectors) out[d] = c.thresholds[d];
+  return out;
+}
+
+function describeSpec(spec: SourceSpec): string {
+  return sourceUrlOf({ ...spec, auth: undefined, options: {} });
+}
+
+function prefixed(log: Logger, id: string): Logger {
+  const tag = `[${id}]`;
+  const p = (m: string) => (m.startsWith(tag) ? m : `${tag} ${m}`);
+  return {
+    debug: (m) => log.debug(p(m)),
+    info: (m) => log.info(p(m)),
+    warn: (m) => log.warn(p(m)),
+    error: (m) => log.error(p(m)),
+  };
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export type { StatusEvent };

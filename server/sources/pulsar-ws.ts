@@ -1,0 +1,502 @@
+/**
+ * Pulsar through the broker's WebSocket API (`/ws/v2/reader/...` on the web service port): a non-durable
+ * reader per topic partition, acknowledging each message once it is handed to the engine (the reader
+ * endpoint uses acknowledgements for flow control only; no cursor is stored). Topic lookups use the
+ * read-only admin REST calls of the same port.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import WebSocket from 'ws';
+import type { SourceContext, SourceMessage, StartPosition } from './types';
+import { SourceError } from './types';
+import type { PulsarTarget, PulsarTransport } from './pulsar';
+
+const BACKOFF_START_MS = 250;
+const BACKOFF_CAP_MS = 5000;
+const MAX_BATCH = 1000;
+const PING_INTERVAL_MS = 15_000;
+const HTTP_TIMEOUT_MS = 10_000;
+/** SourceError codes that mean "try again later" rather than "a person must fix something". */
+const RETRYABLE = new Set(['unreachable', 'unavailable']);
+
+/** One reader socket: the whole topic, or one partition of a partitioned topic. */
+interface Lane {
+  /** Local topic name this socket reads (`orders` or `orders-partition-2`). */
+  topic: string;
+  socket?: WebSocket;
+  /** The last message received on this lane; a reconnect starts after it. */
+  lastId?: string;
+  /** After a reconnect, a broker that replays the start message inclusively must not hand it to us twice. */
+  skipId?: string;
+  alive: boolean;
+  pinger?: NodeJS.Timeout;
+}
+
+/** A received message waiting for the engine, with the socket that must see its acknowledgement. */
+interface Pending {
+  message: SourceMessage;
+  socket: WebSocket;
+  ack: string;
+}
+
+interface ReaderFrame {
+  messageId?: string;
+  payload?: string;
+  properties?: Record<string, string>;
+  publishTime?: string;
+  key?: string;
+}
+
+export class PulsarWebSocketTransport implements PulsarTransport {
+  readonly name = 'websocket' as const;
+  private token: string | undefined;
+  private lanes: Lane[] = [];
+  private queue: Pending[] = [];
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private lostReason = 'connection closed';
+  /** For a start time: the WebSocket reader cannot seek by time, so earlier messages are skipped here. */
+  private readonly notBefore: number | undefined;
+
+  constructor(
+    private readonly target: PulsarTarget,
+    private readonly ctx: SourceContext,
+  ) {
+    this.notBefore = target.from.kind === 'time' ? target.from.time : undefined;
+  }
+
+  async connect(token: string | undefined): Promise<void> {
+    this.token = token;
+    this.closed = false;
+    const t = this.target;
+    this.ctx.status('connecting', `Connecting to Pulsar at ${t.address} over the WebSocket API (transport: websocket)`);
+    let delay = BACKOFF_START_MS;
+    let logged = '';
+    for (;;) {
+      try {
+        await this.openLanes();
+        break;
+      } catch (err) {
+        if (!(err instanceof SourceError) || !RETRYABLE.has(err.code)) throw err;
+        if (this.closed) return;
+        // The status repeats every retry; the log says it once per distinct reason.
+        if (err.message !== logged) this.ctx.log.warn((logged = err.message));
+        this.ctx.status('reconnecting', `${err.message} Retrying in ${formatSeconds(delay)}.`);
+        await this.sleep(delay);
+        if (this.closed) return;
+        delay = Math.min(delay * 2, BACKOFF_CAP_MS);
+      }
+    }
+    const partitions = this.lanes.length > 1 || this.lanes[0]?.topic !== t.local ? ` (${this.lanes.length} partitions)` : '';
+    const message = `Reading ${t.fullName}${partitions} at ${t.address} over the WebSocket API (transport: websocket), ${describeStart(t.from)}`;
+    this.ctx.log.info(message);
+    this.ctx.status('running', message);
+  }
+
+  async *consume(): AsyncGenerator<SourceMessage[]> {
+    while (!this.closed) {
+      if (this.queue.length > 0) {
+        const n = Math.min(this.queue.length, MAX_BATCH);
+        const taken = n === this.queue.length ? this.queue : this.queue.slice(0, n);
+        this.queue = n === this.queue.length ? [] : this.queue.slice(n);
+        const batch = new Array<SourceMessage>(n);
+        for (let i = 0; i < n; i++) {
+          const p = taken[i];
+          batch[i] = p.message;
+          // The reader stops after receiverQueueSize unacknowledged messages; acking on hand-over is our backpressure.
+          if (p.socket.readyState === WebSocket.OPEN) p.socket.send(p.ack);
+        }
+        yield batch;
+        continue;
+      }
+      if (this.lanes.some((lane) => lane.socket === undefined)) {
+        await this.reconnect();
+        continue;
+      }
+      await this.sleep(0);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const lane of this.lanes) this.dropLane(lane, true);
+    this.wake?.();
+  }
+
+  /** Opens every lane that has no socket; the first call also looks the topic up. */
+  private async openLanes(): Promise<void> {
+    if (this.lanes.length === 0) {
+      const partitions = await this.lookupPartitions();
+      const t = this.target;
+      this.lanes = partitions > 0 ? Array.from({ length: partitions }, (_, i) => ({ topic: `${t.local}-partition-${i}`, alive: true })) : [{ topic: t.local, alive: true }];
+    }
+    const down = this.lanes.filter((lane) => lane.socket === undefined);
+    const results = await Promise.allSettled(down.map((lane) => this.openLane(lane)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      for (const lane of down) this.dropLane(lane, true);
+      throw failed.reason;
+    }
+  }
+
+  private readerUrl(lane: Lane): string {
+    const t = this.target;
+    const start = lane.lastId ?? startMessageId(t.from);
+    const query = `messageId=${encodeURIComponent(start)}&receiverQueueSize=${t.receiverQueueSize}&readerName=clean-streams-monitor`;
+    return `${t.secure ? 'wss' : 'ws'}://${hostForUrl(t.hostname)}:${t.port}/ws/v2/reader/persistent/${encodeURIComponent(t.tenant)}/${encodeURIComponent(t.namespace)}/${encodeURIComponent(lane.topic)}?${query}`;
+  }
+
+  private openLane(lane: Lane): Promise<void> {
+    const t = this.target;
+    const socket = new WebSocket(this.readerUrl(lane), {
+      headers: this.authHeaders(),
+      handshakeTimeout: HTTP_TIMEOUT_MS,
+      perMessageDeflate: false,
+      ...(t.secure ? { ca: t.tls?.ca, cert: t.tls?.cert, key: t.tls?.key, rejectUnauthorized: t.tls?.rejectUnauthorized, servername: t.hostname } : {}),
+    });
+    return new Promise<void>((resolve, reject) => {
+      let opened = false;
+      socket.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk.length + body.length > 8192 ? '' : chunk));
+        res.on('end', () => reject(this.upgradeError(res.statusCode ?? 0, body, lane)));
+        res.on('error', () => reject(this.upgradeError(res.statusCode ?? 0, body, lane)));
+      });
+      socket.on('error', (err: Error) => {
+        if (!opened) reject(this.unreachable(err));
+        else this.lostReason = connectionReason(err);
+      });
+      socket.on('open', () => {
+        opened = true;
+        lane.socket = socket;
+        lane.alive = true;
+        lane.pinger = setInterval(() => {
+          if (!lane.alive) {
+            this.lostReason = `no answer to ping within ${PING_INTERVAL_MS / 1000} s`;
+            socket.terminate();
+            return;
+          }
+          lane.alive = false;
+          socket.ping();
+        }, PING_INTERVAL_MS);
+        lane.pinger.unref?.();
+        resolve();
+      });
+      socket.on('pong', () => (lane.alive = true));
+      socket.on('message', (data: WebSocket.RawData) => this.onFrame(lane, socket, data));
+      socket.on('close', (code: number, reason: Buffer) => {
+        if (!opened) {
+          reject(new SourceError(`Pulsar at ${t.address} closed the reader connection for ${t.fullName} before it opened (code ${code}).`, 'unavailable'));
+          return;
+        }
+        if (lane.socket !== socket) return;
+        if (lane.pinger) clearInterval(lane.pinger);
+        lane.socket = undefined;
+        if (!this.closed) {
+          const why = reason.length ? `: ${reason.toString()}` : '';
+          if (this.lostReason === 'connection closed' || code !== 1006) this.lostReason = `connection closed, code ${code}${why}`;
+          this.ctx.log.warn(`Pulsar reader for ${t.fullName} at ${t.address} lost its connection (${this.lostReason})`);
+        }
+        this.wake?.();
+      });
+    });
+  }
+
+  private onFrame(lane: Lane, socket: WebSocket, data: WebSocket.RawData): void {
+    let frame: ReaderFrame;
+    try {
+      frame = JSON.parse(data.toString()) as ReaderFrame;
+    } catch {
+      this.ctx.log.warn(`Pulsar at ${this.target.address} sent a reader frame that is not JSON; ignored.`);
+      return;
+    }
+    const id = frame.messageId;
+    if (typeof id !== 'string') return;
+    const ack = `{"messageId":"${id}"}`;
+    if (lane.skipId !== undefined) {
+      const skip = lane.skipId === id;
+      lane.skipId = undefined;
+      if (skip) {
+        socket.send(ack);
+        return;
+      }
+    }
+    const timestamp = frame.publishTime ? Date.parse(frame.publishTime) : undefined;
+    if (this.notBefore !== undefined && timestamp !== undefined && timestamp < this.notBefore) {
+      socket.send(ack);
+      return;
+    }
+    lane.lastId = id;
+    const message: SourceMessage = { value: Buffer.from(frame.payload ?? '', 'base64'), position: id, timestamp };
+    if (frame.key !== undefined) message.key = frame.key;
+    if (frame.properties) message.headers = frame.properties;
+    this.queue.push({ message, socket, ack });
+    if (this.queue.length === 1) this.wake?.();
+  }
+
+  /** Retries with exponential backoff (capped at 5 s) until every lane is back, resuming after its last message. */
+  private async reconnect(): Promise<void> {
+    const t = this.target;
+    let delay = BACKOFF_START_MS;
+    let reason = this.lostReason;
+    for (const lane of this.lanes) if (lane.socket === undefined && lane.lastId !== undefined) lane.skipId = lane.lastId;
+    while (!this.closed) {
+      this.ctx.status('reconnecting', `Lost Pulsar at ${t.address} (${reason}). Retrying in ${formatSeconds(delay)}; will resume ${this.resumePoint()}.`);
+      await this.sleep(delay);
+      if (this.closed) return;
+      delay = Math.min(delay * 2, BACKOFF_CAP_MS);
+      try {
+        await this.openLanes();
+        this.lostReason = 'connection closed';
+        const message = `Reconnected to Pulsar at ${t.address} (transport: websocket); reading ${t.fullName} ${this.resumePoint()}`;
+        this.ctx.log.info(message);
+        this.ctx.status('running', message);
+        return;
+      } catch (err) {
+        if (!(err instanceof SourceError) || !RETRYABLE.has(err.code)) throw err;
+        reason = err.code === 'unreachable' ? connectionReason((err as { cause?: unknown }).cause ?? err) : err.message;
+      }
+    }
+  }
+
+  private resumePoint(): string {
+    const ids = this.lanes.map((lane) => lane.lastId).filter((id): id is string => id !== undefined);
+    if (ids.length === 0) return describeStart(this.target.from);
+    return ids.length === 1 ? `after message ${ids[0]}` : `after the last message seen on each of ${this.lanes.length} partitions`;
+  }
+
+  /** Partition count from the admin REST API (0 for a non-partitioned topic); an unknown topic is an error. */
+  private async lookupPartitions(): Promise<number> {
+    const t = this.target;
+    const ns = `/admin/v2/persistent/${encodeURIComponent(t.tenant)}/${encodeURIComponent(t.namespace)}`;
+    const partitioned = await this.adminGet(`${ns}/partitioned`);
+    if (partitioned.status === 403) {
+      // The token's role may read the topic without being allowed to list the namespace; the reader will tell.
+      this.ctx.log.debug(`Pulsar at ${t.address}: not allowed to list ${t.tenant}/${t.namespace}; reading ${t.fullName} as a non-partitioned topic`);
+      return 0;
+    }
+    const partitionedNames = this.listOrThrow(partitioned);
+    if (partitionedNames.includes(t.fullName)) {
+      const meta = await this.adminGet(`${ns}/${encodeURIComponent(t.local)}/partitions`);
+      const count = (this.jsonOrThrow(meta) as { partitions?: unknown }).partitions;
+      return typeof count === 'number' && count > 0 ? count : 0;
+    }
+    const names = this.listOrThrow(await this.adminGet(ns));
+    if (names.includes(t.fullName)) return 0;
+    const known = [...new Set([...partitionedNames, ...names.filter((n) => !/-partition-\d+$/.test(n))])]
+      .map((n) => n.slice(n.lastIndexOf('/') + 1))
+      .filter((n) => !n.startsWith('__'))
+      .sort();
+    const hint = known.length === 0 ? `the namespace has no topics yet` : `topics there: ${known.slice(0, 8).join(', ')}${known.length > 8 ? `, … (${known.length})` : ''}`;
+    throw new SourceError(
+      `Topic ${t.fullName} does not exist on Pulsar at ${t.address} (${hint}). Check the topic name; the monitor never creates topics.`,
+      'not-found',
+    );
+  }
+
+  private listOrThrow(res: HttpAnswer): string[] {
+    const list = this.jsonOrThrow(res);
+    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+  }
+
+  private jsonOrThrow(res: HttpAnswer): unknown {
+    const t = this.target;
+    if (res.status === 200) {
+      try {
+        return JSON.parse(res.body) as unknown;
+      } catch {
+        throw new SourceError(`Pulsar at ${t.address} answered the admin API with something that is not JSON. Is this the broker's web service port (usually 8080)?`, 'protocol');
+      }
+    }
+    const reason = restReason(res.body);
+    if (res.status === 401) throw this.refusedToken(401);
+    if (res.status === 404) {
+      throw new SourceError(
+        `Namespace ${t.tenant}/${t.namespace} does not exist on Pulsar at ${t.address}${reason ? ` (${reason})` : ''}. Check the tenant and namespace in the URL.`,
+        'not-found',
+      );
+    }
+    if (res.status >= 500 || res.status === 0) {
+      throw new SourceError(`Pulsar at ${t.address} is not ready (HTTP ${res.status}${reason ? `: ${reason}` : ''}).`, 'unavailable');
+    }
+    throw new SourceError(`Pulsar at ${t.address} answered HTTP ${res.status}${reason ? ` (${reason})` : ''} when looking up ${t.fullName}.`, 'pulsar');
+  }
+
+  private upgradeError(status: number, body: string, lane: Lane): SourceError {
+    const t = this.target;
+    const reason = restReason(body);
+    if (status === 401) return this.refusedToken(401);
+    if (status === 403) {
+      return new SourceError(
+        `Pulsar at ${t.address} does not allow ${this.token ? `the role of the token in secret "${t.secretName}"` : 'anonymous clients'} to read ${t.fullName} (HTTP 403). ` +
+          `Grant it consume permission: pulsar-admin namespaces grant-permission ${t.tenant}/${t.namespace} --role <role> --actions consume.`,
+        'auth',
+      );
+    }
+    if (status === 404 || /not found|does not exist/i.test(reason)) {
+      return new SourceError(`Pulsar at ${t.address} has no topic ${t.fullName}${lane.topic !== t.local ? ` partition ${lane.topic}` : ''} (${reason || `HTTP ${status}`}). Check the topic name.`, 'not-found');
+    }
+    if (status >= 500) {
+      return new SourceError(`Pulsar at ${t.address} could not open a reader on ${t.fullName} (HTTP ${status}${reason ? `: ${reason}` : ''}).`, 'unavailable');
+    }
+    return new SourceError(
+      `Pulsar at ${t.address} refused the WebSocket reader for ${t.fullName} (HTTP ${status}${reason ? `: ${reason}` : ''}). Is webSocketServiceEnabled=true on the broker, and is this its web service port (usually 8080)?`,
+      'pulsar',
+    );
+  }
+
+  private refusedToken(status: number): SourceError {
+    const t = this.target;
+    if (this.token) {
+      return new SourceError(
+        `Pulsar at ${t.address} refused the token in secret "${t.secretName}" (HTTP ${status}). Check that the token is valid for this cluster and not expired, then update the secret.`,
+        'auth',
+      );
+    }
+    return new SourceError(
+      `Pulsar at ${t.address} requires authentication (HTTP ${status}). Store a token as a secret and add ?secret=<name> to the source URL.`,
+      'auth',
+    );
+  }
+
+  private unreachable(err: unknown): SourceError {
+    const t = this.target;
+    const reason = connectionReason(err);
+    const code = (err as { code?: unknown }).code;
+    const error =
+      code === 'ENOTFOUND'
+        ? new SourceError(`Cannot resolve the Pulsar host "${t.hostname}" (ENOTFOUND). Check the host name in the URL.`, 'config')
+        : new SourceError(`Cannot reach Pulsar at ${t.address} (${reason}). Is the broker running, and is this its web service port? For a local test broker run: scripts/broker start pulsar.`, 'unreachable');
+    error.cause = err;
+    return error;
+  }
+
+  private authHeaders(): Record<string, string> {
+    // The token travels in a header, never in the URL, so no URL that could be logged carries it.
+    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
+  }
+
+  private adminGet(path: string): Promise<HttpAnswer> {
+    const t = this.target;
+    const request = t.secure ? https.request : http.request;
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      const req = request(
+        {
+          host: t.hostname,
+          port: t.port,
+          path,
+          method: 'GET',
+          headers: { Accept: 'application/json', ...this.authHeaders() },
+          timeout: HTTP_TIMEOUT_MS,
+          ...(t.secure ? { ca: t.tls?.ca, cert: t.tls?.cert, key: t.tls?.key, rejectUnauthorized: t.tls?.rejectUnauthorized, servername: t.hostname } : {}),
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', (err) => reject(this.unreachable(err)));
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => reject(this.unreachable(err)));
+      req.end();
+    });
+  }
+
+  private dropLane(lane: Lane, terminate: boolean): void {
+    if (lane.pinger) clearInterval(lane.pinger);
+    lane.pinger = undefined;
+    const socket = lane.socket;
+    lane.socket = undefined;
+    if (socket && terminate) {
+      if (socket.readyState === WebSocket.OPEN) socket.close(1000);
+      else socket.terminate();
+    }
+  }
+
+  /** Waits for ms, for a new message, a lost connection or close(); ms = 0 waits for an event only. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms > 0 ? setTimeout(done, ms) : undefined;
+      const wakeOnEvent = ms === 0;
+      const self = this;
+      function done(): void {
+        if (timer) clearTimeout(timer);
+        if (self.wake === wake) self.wake = undefined;
+        resolve();
+      }
+      // A backoff sleep only ends early for close(); an idle wait also ends for a message or a lost lane.
+      const wake = wakeOnEvent ? done : () => (self.closed ? done() : undefined);
+      this.wake = wake;
+    });
+  }
+}
+
+interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** The reader's `messageId` parameter for a start position. A time start reads from the earliest and skips. */
+export function startMessageId(from: StartPosition): string {
+  switch (from.kind) {
+    case 'latest':
+      return 'latest';
+    case 'earliest':
+    case 'time':
+      return 'earliest';
+    case 'id':
+      return from.id;
+  }
+}
+
+/** Human form of a start position for status lines. */
+export function describeStart(from: StartPosition): string {
+  switch (from.kind) {
+    case 'earliest':
+      return 'from the earliest message';
+    case 'latest':
+      return 'from new messages on';
+    case 'time':
+      return `from messages published at or after ${new Date(from.time).toISOString()}`;
+    case 'id':
+      return `after message ${from.id}`;
+  }
+}
+
+/** The broker's reason from an admin JSON body (`{"reason": …}`) or a Jetty error page (`<title>Error 500 …</title>`). */
+export function restReason(body: string): string {
+  const trimmed = body.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const reason = (JSON.parse(trimmed) as { reason?: unknown }).reason;
+      if (typeof reason === 'string') return reason;
+    } catch {
+      // fall through to the text forms
+    }
+  }
+  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1];
+  if (title) {
+    const text = title.replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/^Error \d+\s*/, '');
+    const inner = /"errorMsg"\s*:\s*"([^"]*)"/.exec(text)?.[1];
+    return inner ? `${text.slice(0, text.indexOf('{')).replace(/[:\s]+$/, '')}: ${inner}` : text;
+  }
+  return trimmed.split('\n')[0].slice(0, 200);
+}
+
+function hostForUrl(hostname: string): string {
+  return hostname.includes(':') ? `[${hostname}]` : hostname;
+}
+
+function connectionReason(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && code) return code;
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0].trim() || 'connection closed';
+}
+
+export function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${(ms / 1000).toFixed(2).replace(/0+$/, '')} s` : `${Math.round(ms / 100) / 10} s`;
+}

@@ -1,0 +1,110 @@
+// What a person does in VS Code, as Playwright steps against VS Code 1.100's DOM (selectors from the notes).
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  /** F1, type the command's title, pick the entry whose label matches it exactly. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const entry = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+    await entry.waitFor({ timeout: 15_000 });
+    await entry.click();
+  }
+
+  /** Quick Open (Ctrl+P) a file of the workspace and wait for its editor. */
+  async openFile(name: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(name);
+    const entry = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
+    await entry.waitFor({ timeout: 15_000 });
+    await entry.click();
+    await this.page.locator('.editor-group-container .tab.active', { hasText: name }).waitFor();
+    await this.page.locator('.editor-instance .view-lines').first().waitFor();
+  }
+
+  /** The span of visible editor text holding exactly this token (the editor splits lines into spans). */
+  editorToken(text: string): Locator {
+    return this.page.locator('.editor-instance .view-lines .view-line span span', { hasText: text }).first();
+  }
+
+  /** Picks a context-menu entry; a click right after the menu opens can be swallowed, so Enter confirms it then. */
+  async pickContextMenuEntry(label: RegExp): Promise<void> {
+    const entry = this.contextMenuEntry(label);
+    await entry.waitFor();
+    await this.page.waitForTimeout(300);
+    await entry.click();
+    const menu = this.page.locator('.context-view .action-label').first();
+    const closed = await menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+    if (!closed) {
+      await entry.hover();
+      await this.page.keyboard.press('Enter');
+      await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+    }
+  }
+
+  contextMenuEntry(label: RegExp): Locator {
+    return this.page.locator('.context-view .action-label', { hasText: label }).first();
+  }
+
+  /** Opens a view container from the activity bar; a click on the one already shown would hide the side bar. */
+  async showViewContainer(title: string): Promise<void> {
+    const item = this.page.locator('.activitybar li.action-item', { has: this.page.locator(`[aria-label^="${title}"]`) }).first();
+    await item.waitFor();
+    const shown = await item.evaluate((el) => el.classList.contains('checked'));
+    if (!shown) await item.click();
+  }
+
+  activityBarEntry(title: string): Locator {
+    return this.page.locator(`.activitybar [aria-label^="${title}"]`).first();
+  }
+
+  sideBar(): Locator {
+    return this.page.locator('.part.sidebar');
+  }
+
+  treeRow(text: string | RegExp): Locator {
+    return this.page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
+  }
+
+  statusBarItem(text: string | RegExp): Locator {
+    return this.page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
+  }
+
+  toast(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  }
+
+  /** A webview's content: the outer iframe VS Code marks ready, then the document it renders in. */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  }
+
+  async closeAllEditors(): Promise<void> {
+    await this.runCommand('View: Close All Editors');
+  }
+}
+
+/** Polls until check() returns a value other than undefined, or fails with the last reason. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const reason = lastError instanceof Error ? `: ${lastError.message.split('\n')[0]}` : '';
+      throw new Error(`${what} did not happen within ${timeoutMs} ms${reason}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

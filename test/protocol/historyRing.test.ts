@@ -1,0 +1,80 @@
+/** The agent's per-pipeline history ring and the metrics batcher, in isolation. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PipelineHistoryRing } from '../../server/lsp/history';
+import { MetricsBatcher } from '../../server/lsp/metricsBatcher';
+import type { MetricsEvent } from '../../server/engine/events';
+
+const metrics = (time: number, score: number, pipeline = 'p', dup?: number): MetricsEvent => ({
+  type: 'metrics',
+  pipeline,
+  time,
+  records: time,
+  window: 10,
+  score,
+  throughput: 1,
+  detectors: dup === undefined ? {} : { duplicates: { rate: dup, count: 1, threshold: 0.05 } },
+  fields: {},
+});
+
+describe('PipelineHistoryRing', () => {
+  it('keeps the latest check of each second, in columns', () => {
+    const h = new PipelineHistoryRing('p', 0.8, { duplicates: 0.05 }, 5);
+    h.addMetrics(metrics(1000, 0.9, 'p', 0.01));
+    h.addMetrics(metrics(1500, 0.8, 'p', 0.02));
+    h.addMetrics(metrics(2100, 0.7));
+    const out = h.since();
+    assert.deepEqual(out.time, [1500, 2100]);
+    assert.deepEqual(out.score, [0.8, 0.7]);
+    assert.deepEqual(out.detectors, { duplicates: [0.02, null] });
+    assert.deepEqual(out.records, [1500, 2100]);
+  });
+
+  it('drops the oldest points past its capacity and filters by since', () => {
+    const h = new PipelineHistoryRing('p', 0.8, {}, 3);
+    for (let s = 1; s <= 5; s++) h.addMetrics(metrics(s * 1000, s / 10));
+    assert.equal(h.length, 3);
+    assert.deepEqual(h.since().time, [3000, 4000, 5000]);
+    assert.deepEqual(h.since(4000).score, [0.4, 0.5]);
+    assert.deepEqual(h.since(6000).time, []);
+  });
+
+  it('keeps alerts in order, bounded', () => {
+    const h = new PipelineHistoryRing('p', 0.8, {}, 3, 2);
+    for (let i = 1; i <= 3; i++) h.addAlert({ type: 'alert', pipeline: 'p', time: i, severity: 'warning', detector: null, value: 0.5, threshold: 0.8, records: i, message: `a${i}`, samples: [] });
+    assert.deepEqual(h.since().alerts.map((a) => a.message), ['a2', 'a3']);
+    assert.deepEqual(h.since(3).alerts.map((a) => a.message), ['a3']);
+  });
+});
+
+describe('MetricsBatcher', () => {
+  it('sends the first batch at once and later ones no sooner than the interval after the last', async () => {
+    let clock = 0;
+    const sent: Array<[number, string[]]> = [];
+    const b = new MetricsBatcher((events) => sent.push([clock, events.map((e) => `${e.pipeline}@${e.time}`)]), 40, () => clock);
+    b.add(metrics(1, 1, 'a'));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(sent, [[0, ['a@1']]]);
+    clock = 10;
+    b.add(metrics(2, 1, 'a'));
+    b.add(metrics(3, 1, 'b'));
+    b.add(metrics(4, 1, 'a'));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(sent.length, 1, 'held back: only 10 of the 40 ms have passed');
+    clock = 40;
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(sent[1], [40, ['a@2', 'b@3', 'a@4']]);
+    b.dispose();
+  });
+
+  it('keeps at most 40 checks per pipeline per batch, the newest', () => {
+    const sent: MetricsEvent[][] = [];
+    const b = new MetricsBatcher((events) => sent.push(events), 1000, () => 0);
+    for (let i = 1; i <= 50; i++) b.add(metrics(i, 1, 'a'));
+    b.flush();
+    assert.equal(sent[0].length, 40);
+    assert.equal(sent[0][0].time, 11);
+    assert.equal(sent[0][39].time, 50);
+    b.dispose();
+  });
+});
