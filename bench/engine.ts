@@ -15,7 +15,7 @@ interface Case {
   ratio: number;
 }
 
-function makeRecords(n: number, large: boolean): SourceMessage[] {
+export function makeRecords(n: number, large: boolean): SourceMessage[] {
   let seed = 12345;
   const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const out: SourceMessage[] = new Array(n);

@@ -99,10 +99,18 @@ export class FieldState {
   }
 
   /**
-   * Stores this record's value (slot already evicted) and returns the issue flags it raises.
+   * Stores this record's value in place of the slot's previous one and returns the issue flags it raises.
    * `z` is the outlier cut-off, 0 when the outliers detector is off.
    */
   put(slot: number, v: unknown, code: number, z: number): number {
+    const old = this.codes[slot];
+    if (old !== 0) {
+      // The slot's previous occupant leaves the counts (inline evict: this is the per-field hot path).
+      const t = old & 7;
+      this.counts[t]--;
+      if (t >= Code.Number) this.nonNull--;
+      if (old & OUTLIER_BIT) this.outliers--;
+    }
     this.counts[code]++;
     let flags = 0;
     if (code >= Code.Number) {

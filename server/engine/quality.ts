@@ -316,7 +316,6 @@ export class QualityEngine {
       if (!same) this.nextShape.push(f);
       i++;
       tracked++;
-      f.evict(slot);
       f.stamp = record;
       const v = obj[key];
       const code = codeOf(v);
@@ -336,7 +335,6 @@ export class QualityEngine {
       for (let k = 0; k < list.length; k++) {
         const f = list[k];
         if (f.stamp === record) continue;
-        f.evict(slot);
         if (f.put(slot, undefined, Code.Absent, 0) !== 0) flags |= this.noteField(Flag.Missing, f, undefined, Code.Absent, record, msg);
       }
     }
