@@ -5,6 +5,7 @@
 import { QualityEngine } from '../server/engine/quality';
 import { resolvePipelineConfig } from '../server/engine/config';
 import type { SourceMessage } from '../server/sources/types';
+import { orderPayload, seededRandom } from './records';
 
 interface Case {
   name: string;
@@ -15,30 +16,10 @@ interface Case {
   ratio: number;
 }
 
-export function makeRecords(n: number, large: boolean): SourceMessage[] {
-  let seed = 12345;
-  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+function makeRecords(n: number, large: boolean): SourceMessage[] {
+  const rnd = seededRandom();
   const out: SourceMessage[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const rec: Record<string, unknown> = {
-      order_id: `ord-${(1_000_000 + i).toString(36)}`,
-      customer_id: `cus-${1 + Math.floor(rnd() * 5000)}`,
-      created_at: new Date(1_767_225_600_000 + i * 2).toISOString(),
-      amount: Math.round(Math.exp(3.4 + rnd() * 2) * 100) / 100,
-      currency: rnd() < 0.6 ? 'EUR' : 'USD',
-      items: 1 + Math.floor(rnd() * 4),
-      status: 'paid',
-      delay_ms: Math.round(400 * Math.pow(1 - rnd(), -1 / 1.6)),
-      coupon: rnd() < 0.25 ? 'SAVE10' : null,
-    };
-    if (large) {
-      rec.shipping = { street: `${Math.floor(rnd() * 200)} Long Street`, city: 'Amsterdam', zip: '1011 AB', country: 'NL' };
-      rec.lines = Array.from({ length: 6 }, (_, k) => ({ sku: `SKU-${k}-${Math.floor(rnd() * 1e6)}`, qty: 1 + k, price: Math.round(rnd() * 1e4) / 100 }));
-      rec.notes = 'Please ring twice. '.repeat(8);
-      rec.tags = ['web', 'promo', 'returning', 'eu'];
-    }
-    out[i] = { value: Buffer.from(JSON.stringify(rec)) };
-  }
+  for (let i = 0; i < n; i++) out[i] = { value: Buffer.from(orderPayload(i, rnd, large)) };
   return out;
 }
 

@@ -11,28 +11,13 @@ import { resolvePipelineConfig } from '../server/engine/config';
 import type { SourceMessage, StreamSource } from '../server/sources/types';
 import { silentLogger } from '../server/sources/types';
 import { brokerCommand } from '../test/helpers/broker';
+import { orderEvent } from './records';
 
 const RECORDS = 1_000_000;
 const PARTITIONS = 4;
 const TOPIC = `bench-kafka-${RECORDS}-p${PARTITIONS}-v1`;
 const ROUNDS = 3;
 
-/** A ~200-byte order event; every 1000th has an outlier amount so detectors have something to say. */
-function record(i: number): string {
-  const amount = i % 1000 === 999 ? 9_999_999 : 10 + ((i * 7919) % 9000) / 100;
-  return JSON.stringify({
-    id: i,
-    ts: 1_790_000_000_000 + i,
-    customer: `c-${(i * 31) % 50_000}`,
-    amount,
-    currency: ['EUR', 'USD', 'GBP'][i % 3],
-    country: ['DE', 'FR', 'US', 'GB', 'NL'][i % 5],
-    status: i % 17 === 0 ? 'refunded' : 'paid',
-    items: 1 + (i % 9),
-    channel: i % 2 ? 'web' : 'store',
-    note: 'x'.repeat(20 + (i % 10)),
-  });
-}
 
 async function ensureRecords(kafka: Kafka, out: (s: string) => void): Promise<void> {
   const admin = kafka.admin();
@@ -52,7 +37,7 @@ async function ensureRecords(kafka: Kafka, out: (s: string) => void): Promise<vo
     const inFlight: Promise<unknown>[] = [];
     for (let start = 0; start < RECORDS; start += CHUNK) {
       const messages = [];
-      for (let i = start; i < Math.min(RECORDS, start + CHUNK); i++) messages.push({ key: String(i % 1024), value: record(i) });
+      for (let i = start; i < Math.min(RECORDS, start + CHUNK); i++) messages.push({ key: String(i % 1024), value: orderEvent(i, 20) });
       inFlight.push(producer.send({ topic: TOPIC, acks: 1, messages }));
       if (inFlight.length >= 4) await inFlight.shift();
     }

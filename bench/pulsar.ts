@@ -12,37 +12,24 @@ import { parseSourceUrl } from '../server/sources/url';
 import { RealtimePipeline } from '../server/engine/pipeline';
 import { resolvePipelineConfig } from '../server/engine/config';
 import { silentLogger } from '../server/sources/types';
+import { orderPayload, seededRandom } from './records';
 
 function option(argv: string[], name: string, fallback: number): number {
   const i = argv.indexOf(name);
   return i >= 0 && argv[i + 1] ? Number(argv[i + 1]) : fallback;
 }
 
-function makePayload(i: number, rnd: () => number): string {
-  return JSON.stringify({
-    order_id: `ord-${(1_000_000 + i).toString(36)}`,
-    customer_id: `cus-${1 + Math.floor(rnd() * 5000)}`,
-    created_at: new Date(1_767_225_600_000 + i * 2).toISOString(),
-    amount: Math.round(Math.exp(3.4 + rnd() * 2) * 100) / 100,
-    currency: rnd() < 0.6 ? 'EUR' : 'USD',
-    items: 1 + Math.floor(rnd() * 4),
-    status: 'paid',
-    delay_ms: Math.round(400 * Math.pow(1 - rnd(), -1 / 1.6)),
-    coupon: rnd() < 0.25 ? 'SAVE10' : null,
-  });
-}
 
 /** Publishes n records through the broker's REST producer in batches (much faster than one WebSocket ack each). */
 async function produce(web: string, topic: string, n: number): Promise<number> {
-  let seed = 12345;
-  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const rnd = seededRandom();
   const created = await fetch(`http://${web}/admin/v2/persistent/${topic}`, { method: 'PUT' });
   if (created.status !== 204) throw new Error(`cannot create ${topic}: HTTP ${created.status}`);
   let bytes = 0;
   for (let from = 0; from < n; from += 1000) {
     const messages: Array<{ payload: string }> = [];
     for (let i = from; i < Math.min(n, from + 1000); i++) {
-      const payload = makePayload(i, rnd);
+      const payload = orderPayload(i, rnd);
       bytes += payload.length;
       messages.push({ payload });
     }

@@ -13,27 +13,12 @@ import { resolvePipelineConfig } from '../server/engine/config';
 import type { SourceSpec } from '../server/sources/types';
 import { silentLogger } from '../server/sources/types';
 import { brokerCommand } from '../test/helpers/broker';
+import { orderEvent } from './records';
 
 const RECORDS = 250_000;
 const ROUNDS = 3;
 const READ_COUNT = 1000;
 
-/** A ~200-byte order event; every 1000th has an outlier amount so the detectors have something to find. */
-function orderEvent(i: number): string {
-  const amount = i % 1000 === 999 ? 9_999_999 : 10 + ((i * 7919) % 9000) / 100;
-  return JSON.stringify({
-    id: i,
-    ts: 1_790_000_000_000 + i,
-    customer: `c-${(i * 31) % 50_000}`,
-    amount,
-    currency: ['EUR', 'USD', 'GBP'][i % 3],
-    country: ['DE', 'FR', 'US', 'GB', 'NL'][i % 5],
-    status: i % 17 === 0 ? 'refunded' : 'paid',
-    items: 1 + (i % 9),
-    channel: i % 2 ? 'web' : 'store',
-    note: 'x'.repeat(42 + (i % 10)),
-  });
-}
 
 async function fill(client: Redis, key: string, payloads: Buffer[]): Promise<{ seconds: number; bytes: number }> {
   const t0 = performance.now();
@@ -42,7 +27,7 @@ async function fill(client: Redis, key: string, payloads: Buffer[]): Promise<{ s
   for (let start = 0; start < RECORDS; start += CHUNK) {
     const pipeline = client.pipeline();
     for (let i = start; i < Math.min(RECORDS, start + CHUNK); i++) {
-      const payload = orderEvent(i);
+      const payload = orderEvent(i, 42);
       bytes += payload.length;
       payloads.push(Buffer.from(payload));
       pipeline.xadd(key, '*', 'data', payload);

@@ -1,5 +1,6 @@
 import type { SourceContext, SourceMessage, SourceSpec, StreamSource } from './types';
 import { SourceError } from './types';
+import { InterruptibleSleep } from './pause';
 
 /** The fault episodes the demo cycles through, one detector kind each, in this order. */
 export const DEMO_EPISODES = ['duplicates', 'missing', 'schema', 'parse', 'outliers', 'rules'] as const;
@@ -71,7 +72,7 @@ export class DemoSource implements StreamSource {
   readonly description: string;
   readonly options: DemoOptions;
   private closed = false;
-  private wake: (() => void) | null = null;
+  private readonly pause = new InterruptibleSleep();
   private readonly random: () => number;
   private n = 0;
   private readonly recent: string[] = [];
@@ -93,7 +94,7 @@ export class DemoSource implements StreamSource {
     while (!this.closed) {
       let count: number;
       if (rate > 0) {
-        await this.sleep(TICK_MS);
+        await this.pause.sleep(TICK_MS);
         const now = Date.now();
         due += ((now - last) / 1000) * rate;
         last = now;
@@ -159,23 +160,9 @@ export class DemoSource implements StreamSource {
     return text;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
-  }
-
   async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
+    this.pause.interrupt();
   }
 }
 

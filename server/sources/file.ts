@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { SourceContext, SourceMessage, SourceSpec, StreamSource } from './types';
 import { SourceError } from './types';
+import { InterruptibleSleep } from './pause';
 
 const CHUNK = 1 << 20;
 const POLL_MS = 200;
@@ -15,7 +16,7 @@ export class FileSource implements StreamSource {
   private readonly follow: boolean;
   private handle: fs.FileHandle | null = null;
   private closed = false;
-  private wake: (() => void) | null = null;
+  private readonly pause = new InterruptibleSleep();
 
   constructor(private readonly spec: SourceSpec, private readonly ctx: SourceContext) {
     this.path = spec.topic;
@@ -54,7 +55,7 @@ export class FileSource implements StreamSource {
           carry = null;
           continue;
         }
-        await this.sleep(POLL_MS);
+        await this.pause.sleep(POLL_MS);
         continue;
       }
       offset += bytesRead;
@@ -81,23 +82,9 @@ export class FileSource implements StreamSource {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
-  }
-
   async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
+    this.pause.interrupt();
     const fh = this.handle;
     this.handle = null;
     if (fh) await fh.close().catch(() => undefined);

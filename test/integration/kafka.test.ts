@@ -18,12 +18,12 @@ import { FileSource } from '../../server/sources/file';
 import { RealtimePipeline, secretFromEnv } from '../../server/engine/pipeline';
 import { resolvePipelineConfig } from '../../server/engine/config';
 import type { PipelineEvent } from '../../server/engine/events';
-import type { SourceContext, SourceMessage, SourceSpec, StartPosition, StreamSource } from '../../server/sources/types';
+import type { SourceMessage, SourceSpec, StartPosition, StreamSource } from '../../server/sources/types';
 import { SourceError } from '../../server/sources/types';
 import { parseSourceUrl } from '../../server/sources/url';
+import { sleep, recordingContext, drain } from '../helpers/sources';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const kafkaScript = path.join(repoRoot, 'scripts', 'brokers', 'kafka.sh');
 const fixture = path.join(repoRoot, 'test', 'fixtures', 'kafka', 'orders.jsonl');
 
@@ -37,55 +37,13 @@ const runTag = `${process.pid}-${Date.now()}`;
 /** A topic no other test (or earlier run) uses. */
 const uniqueTopic = (what: string) => `clean-test-${what}-${runTag}-${++topicSeq}`;
 
-interface Recorded {
-  ctx: SourceContext;
-  statuses: Array<{ state: string; message: string }>;
-  logs: string[];
-}
 
-function recordingContext(secret: (name: string) => Promise<string | undefined> = async () => undefined): Recorded {
-  const statuses: Recorded['statuses'] = [];
-  const logs: string[] = [];
-  const log = (level: string) => (msg: string) => void logs.push(`${level}: ${msg}`);
-  return {
-    statuses,
-    logs,
-    ctx: { log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, status: (state, message) => void statuses.push({ state, message }), secret },
-  };
-}
 
 function spec(url: string, topic: string, from: StartPosition, query = ''): SourceSpec {
   return parseSourceUrl(`${url}/${topic}${query}`, from);
 }
 
 /** Consumes a source in the background, collecting every message. */
-function drain(source: StreamSource, delayPerBatchMs = 0) {
-  const messages: SourceMessage[] = [];
-  const state: { error?: unknown } = {};
-  const done = (async () => {
-    try {
-      for await (const batch of source.consume()) {
-        messages.push(...batch);
-        if (delayPerBatchMs) await sleep(delayPerBatchMs);
-      }
-    } catch (err) {
-      state.error = err;
-    }
-  })();
-  return {
-    messages,
-    done,
-    state,
-    async waitFor(check: () => boolean, what: string, limitMs = 30_000): Promise<void> {
-      const start = Date.now();
-      while (!check()) {
-        if (state.error) throw state.error;
-        if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what} (${messages.length} messages so far)`);
-        await sleep(20);
-      }
-    },
-  };
-}
 
 const ids = (messages: SourceMessage[]) => messages.map((m) => (JSON.parse(String(m.value)) as { id: number }).id);
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
@@ -138,7 +96,7 @@ describe('KafkaSource reading a real Kafka topic', () => {
     const source = new KafkaSource(spec(broker.url, topic, { kind: 'earliest' }), rec.ctx);
     await source.connect();
     const reading = drain(source);
-    await reading.waitFor(() => reading.messages.length >= 3, '3 records');
+    await reading.waitUntil(() => reading.messages.length >= 3, '3 records');
     await source.close();
     await reading.done;
     assert.equal(reading.state.error, undefined);
@@ -167,7 +125,7 @@ describe('KafkaSource reading a real Kafka topic', () => {
     const source = new KafkaSource(spec(broker.url, topic, { kind: 'earliest' }), recordingContext().ctx);
     await source.connect();
     const reading = drain(source);
-    await reading.waitFor(() => reading.messages.length >= 4, '4 records');
+    await reading.waitUntil(() => reading.messages.length >= 4, '4 records');
     await source.close();
     await reading.done;
     assert.deepEqual(
@@ -191,7 +149,7 @@ describe('KafkaSource reading a real Kafka topic', () => {
       const source = new KafkaSource(spec(broker.url, topic, { kind: 'earliest' }, query), rec.ctx);
       await source.connect();
       const reading = drain(source);
-      await reading.waitFor(() => reading.messages.length >= 3000, '3000 records');
+      await reading.waitUntil(() => reading.messages.length >= 3000, '3000 records');
       await sleep(300); // nothing more may come
       await source.close();
       await reading.done;
@@ -219,7 +177,7 @@ describe('KafkaSource reading a real Kafka topic', () => {
     const fromTime = new KafkaSource(spec(broker.url, topic, { kind: 'time', time: now - 40_000 }), recordingContext().ctx);
     await fromTime.connect();
     const timed = drain(fromTime);
-    await timed.waitFor(() => timed.messages.length >= 4, '4 recent records');
+    await timed.waitUntil(() => timed.messages.length >= 4, '4 recent records');
     await sleep(300);
     await fromTime.close();
     await timed.done;
@@ -229,7 +187,7 @@ describe('KafkaSource reading a real Kafka topic', () => {
     await latest.connect();
     const live = drain(latest);
     await produce(topic, 10, 5);
-    await live.waitFor(() => live.messages.length >= 5, '5 new records');
+    await live.waitUntil(() => live.messages.length >= 5, '5 new records');
     await sleep(300);
     await latest.close();
     await live.done;
@@ -300,9 +258,9 @@ describe('KafkaSource reading a real Kafka topic', () => {
     const source = new KafkaSource(spec(broker.url, topic, { kind: 'earliest' }), recordingContext().ctx);
     await source.connect();
     const reading = drain(source);
-    await reading.waitFor(() => reading.messages.length >= 40, '40 records');
+    await reading.waitUntil(() => reading.messages.length >= 40, '40 records');
     await produce(topic, 40, 10);
-    await reading.waitFor(() => reading.messages.length >= 50, '50 records');
+    await reading.waitUntil(() => reading.messages.length >= 50, '50 records');
     const monitorGroups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${source.groupId}-`));
     assert.equal(monitorGroups.length, 1);
     const monitorOffsets = await admin.fetchOffsets({ groupId: monitorGroups[0], topics: [topic] });
@@ -338,7 +296,7 @@ describe('KafkaSource errors a person can act on', () => {
     assert.equal((await admin.listTopics()).includes(topic), true);
     const reading = drain(source);
     await produce(topic, 0, 3);
-    await reading.waitFor(() => reading.messages.length >= 3, '3 records');
+    await reading.waitUntil(() => reading.messages.length >= 3, '3 records');
     await source.close();
     await reading.done;
     assert.deepEqual(ids(reading.messages), [0, 1, 2]);
@@ -398,16 +356,16 @@ describe('KafkaSource with its own brokers', () => {
       const source = new KafkaSource(spec(url, topic, { kind: 'earliest' }, '?maxBytesPerPartition=1024'), rec.ctx);
       await source.connect();
       const reading = drain(source, 100);
-      await reading.waitFor(() => reading.messages.length >= 200, 'the first 200 records');
+      await reading.waitUntil(() => reading.messages.length >= 200, 'the first 200 records');
 
       await run('bash', [kafkaScript, 'stop', dir]);
-      await reading.waitFor(() => rec.statuses.some((s) => s.state === 'reconnecting'), 'status reconnecting', 60_000);
+      await reading.waitUntil(() => rec.statuses.some((s) => s.state === 'reconnecting'), 'status reconnecting', 60_000);
       assert.ok(new Set(ids(reading.messages)).size < 1000, 'records were still unread when the broker stopped');
       assert.equal(await startOwnBroker(dir), url, 'the broker comes back on the same port');
 
       await ownProducer.connect();
       await produce(topic, 1000, 200, ownProducer);
-      await reading.waitFor(() => new Set(ids(reading.messages)).size >= 1200, 'all 1200 records', 90_000);
+      await reading.waitUntil(() => new Set(ids(reading.messages)).size >= 1200, 'all 1200 records', 90_000);
       await source.close();
       await reading.done;
 
@@ -444,7 +402,7 @@ describe('KafkaSource with its own brokers', () => {
         const source = new KafkaSource(spec(url.replace('kafka://', 'kafka://clean@'), topic, { kind: 'earliest' }, `?secret=kafka-test&mechanism=${mechanism}`), rec.ctx);
         await source.connect();
         const reading = drain(source);
-        await reading.waitFor(() => reading.messages.length >= 10, `10 records over ${mechanism}`);
+        await reading.waitUntil(() => reading.messages.length >= 10, `10 records over ${mechanism}`);
         await source.close();
         await reading.done;
         assert.deepEqual(ids(reading.messages), range(0, 10), mechanism);

@@ -22,12 +22,12 @@ import { createSource } from '../../server/sources/index';
 import { RealtimePipeline } from '../../server/engine/pipeline';
 import { resolvePipelineConfig } from '../../server/engine/config';
 import type { AlertEvent, MetricsEvent, RecoveredEvent } from '../../server/engine/events';
-import type { SourceContext, SourceMessage, SourceSpec, StartPosition, StreamSource } from '../../server/sources/types';
+import type { SourceSpec, StartPosition, StreamSource } from '../../server/sources/types';
 import { SourceError } from '../../server/sources/types';
 import { parseSourceUrl } from '../../server/sources/url';
+import { sleep, recordingContext, drain, until, freePort } from '../helpers/sources';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const runTag = `${process.pid}-${Date.now()}`;
 let topicSeq = 0;
 /** A topic name no other test (or earlier run) uses. */
@@ -37,63 +37,13 @@ let broker: Broker;
 /** `host:port` of the shared broker's web service. */
 let web: string;
 
-interface Recorded {
-  ctx: SourceContext;
-  statuses: Array<{ state: string; message: string }>;
-  logs: string[];
-}
 
-function recordingContext(secrets: Record<string, string> = {}): Recorded {
-  const statuses: Recorded['statuses'] = [];
-  const logs: string[] = [];
-  const log = (level: string) => (msg: string) => void logs.push(`${level}: ${msg}`);
-  return {
-    statuses,
-    logs,
-    ctx: {
-      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-      status: (state, message) => void statuses.push({ state, message }),
-      secret: async (name) => secrets[name],
-    },
-  };
-}
 
 function spec(address: string, topic: string, from: StartPosition, query = ''): SourceSpec {
   return parseSourceUrl(`pulsar+ws://${address}/${topic}${query}`, from);
 }
 
-function drain(source: StreamSource) {
-  const messages: SourceMessage[] = [];
-  const state: { error?: unknown } = {};
-  const done = (async () => {
-    try {
-      for await (const batch of source.consume()) messages.push(...batch);
-    } catch (err) {
-      state.error = err;
-    }
-  })();
-  return {
-    messages,
-    done,
-    state,
-    async waitFor(n: number, limitMs = 30_000): Promise<void> {
-      const start = Date.now();
-      while (messages.length < n) {
-        if (state.error) throw state.error;
-        if (Date.now() - start > limitMs) throw new Error(`only ${messages.length} of ${n} messages arrived within ${limitMs} ms`);
-        await sleep(10);
-      }
-    },
-  };
-}
 
-async function until(what: string, check: () => boolean | Promise<boolean>, limitMs = 60_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 interface Outgoing {
   payload: string;
@@ -542,13 +492,3 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}

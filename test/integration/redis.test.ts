@@ -13,16 +13,16 @@ import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { repoRoot, useBroker, type Broker } from '../helpers/broker';
 import { RedisStreamSource, compareIds } from '../../server/sources/redis';
-import type { SourceContext, SourceMessage, SourceSpec, StartPosition } from '../../server/sources/types';
+import type { SourceSpec, StartPosition } from '../../server/sources/types';
 import { SourceError } from '../../server/sources/types';
 import { parseSourceUrl } from '../../server/sources/url';
 import { FileSource } from '../../server/sources/file';
 import { RealtimePipeline } from '../../server/engine/pipeline';
 import { resolvePipelineConfig } from '../../server/engine/config';
 import type { AlertEvent, MetricsEvent, PipelineEvent, RecoveredEvent, StatusEvent } from '../../server/engine/events';
+import { sleep, recordingContext, drain, until, freePort } from '../helpers/sources';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let broker: Broker;
 let redis: Redis;
@@ -31,68 +31,20 @@ const runTag = `${process.pid}-${Date.now()}`;
 /** A stream key no other test (or earlier run) uses. */
 const uniqueKey = (what: string) => `clean-test:${what}:${runTag}:${++keySeq}`;
 
-interface Recorded {
-  ctx: SourceContext;
-  statuses: Array<{ state: string; message: string }>;
-  logs: string[];
-}
 
-function recordingContext(secrets: Record<string, string> = {}): Recorded {
-  const statuses: Recorded['statuses'] = [];
-  const logs: string[] = [];
-  const log = (level: string) => (msg: string) => void logs.push(`${level}: ${msg}`);
-  return {
-    statuses,
-    logs,
-    ctx: {
-      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-      status: (state, message) => void statuses.push({ state, message }),
-      secret: async (name) => secrets[name],
-    },
-  };
-}
 
 function spec(url: string, stream: string, from: StartPosition, extra: Partial<SourceSpec> = {}): SourceSpec {
   return { ...parseSourceUrl(`${url}/${encodeURIComponent(stream)}`, from), ...extra };
 }
 
 const openSources = new Set<RedisStreamSource>();
-
-/** Consumes a source in the background, collecting every message; the file's after() closes it if a test fails. */
-function drain(source: RedisStreamSource) {
+/** drainTracked(), remembering the source so that the file's after() closes it if a test fails. */
+function drainTracked(source: RedisStreamSource) {
   openSources.add(source);
-  const messages: SourceMessage[] = [];
-  const state: { error?: unknown } = {};
-  const done = (async () => {
-    try {
-      for await (const batch of source.consume()) messages.push(...batch);
-    } catch (err) {
-      state.error = err;
-    }
-  })();
-  return {
-    messages,
-    done,
-    state,
-    /** Resolves once n messages arrived; rejects with what arrived if that takes more than limitMs. */
-    async waitFor(n: number, limitMs = 15_000): Promise<void> {
-      const start = Date.now();
-      while (messages.length < n) {
-        if (state.error) throw state.error;
-        if (Date.now() - start > limitMs) throw new Error(`only ${messages.length} of ${n} messages arrived within ${limitMs} ms`);
-        await sleep(10);
-      }
-    },
-  };
+  return drain(source);
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+
 
 function record(i: number): Record<string, unknown> {
   return { id: i, amount: 10 + (i % 7), country: ['DE', 'FR', 'US'][i % 3], ok: i % 2 === 0 };
@@ -335,7 +287,7 @@ describe('RedisStreamSource errors a person can act on', () => {
       const url = broker.url.replace('redis://', `redis://${user}@`);
       const good = new RedisStreamSource(parseSourceUrl(`${url}/${key}?secret=redis-pw`, { kind: 'earliest' }), recordingContext({ 'redis-pw': password }).ctx);
       await good.connect();
-      const reading = drain(good);
+      const reading = drainTracked(good);
       await reading.waitFor(3);
       await good.close();
       await reading.done;
@@ -611,16 +563,6 @@ async function portAccepts(port: number): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * 1200 order events with scripted quality episodes: duplicates, a missing field, a type change,
@@ -839,7 +781,7 @@ describe('RedisStreamSource on a private TLS server (rediss://)', () => {
       await anonymous.close();
       const withSecret = new RedisStreamSource(parseSourceUrl(`${tlsUrl}&secret=pw`, { kind: 'earliest' }), recordingContext({ pw: 'server-secret-1' }).ctx);
       await withSecret.connect();
-      const again = drain(withSecret);
+      const again = drainTracked(withSecret);
       await again.waitFor(5);
       await withSecret.close();
       await again.done;
