@@ -151,3 +151,31 @@ test('--help prints the usage and exits 0', () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^clean-agent — data quality of live topics/);
 });
+
+test('run <clean.yaml>: every pipeline of the file, with the same engine and events as watch', () => {
+  const r = agent('run', path.join(fixtures, 'replay.clean.yaml'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const notable = r.events
+    .filter((e) => e.type === 'alert' || e.type === 'recovered' || e.type === 'end')
+    .map((e) => `${e.pipeline} ${e.type} ${e.detector ?? (e.type === 'end' ? '' : 'score')} ${e.value ?? ''} ${e.records}`.replace(/ +/g, ' '));
+  assert.deepEqual(notable.filter((l) => l.startsWith('replay')), [
+    'replay alert score 0.75 1100',
+    'replay alert duplicates 0.25 1100',
+    'replay alert score 0.5 1200',
+    'replay recovered score 1 2200',
+    'replay recovered duplicates 0 2200',
+    'replay end 3000',
+  ]);
+  // value ≤ 22 holds for 42 % of these records: the rule flags the other 58 %.
+  assert.deepEqual(notable.filter((l) => l.startsWith('ruled')), ['ruled alert score 0.42 1000', 'ruled alert rules 0.58 1000', 'ruled end 3000']);
+});
+
+test('run on a config with mistakes exits 2 and lists each at file:line:column', () => {
+  const file = path.join(root, 'test', 'fixtures', 'config', 'invalid.clean.yaml');
+  const r = agent('run', file);
+  assert.equal(r.code, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines[0], `clean-agent: ${file} has 11 problems:`);
+  assert.equal(lines[1], `  ${file}:3:14: Unknown backend "kafak". Did you mean "kafka"? Use kafka, redis, pulsar, file or demo.`);
+  assert.ok(!r.stderr.includes('hunter2'), 'the password in the file is not echoed');
+});
