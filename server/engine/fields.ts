@@ -104,52 +104,34 @@ export class FieldState {
    */
   put(slot: number, v: unknown, code: number, z: number): number {
     const old = this.codes[slot];
-    let flags = 0;
-    if ((old & 7) === code) {
-      // The common case: the same type as the record this one replaces, so the type counts stand.
-      if (code >= Code.Number) {
-        if (this.established !== 0 && code !== this.established) flags = Flag.Schema;
-        if (code === Code.Number && z > 0) {
-          if (old & OUTLIER_BIT) this.outliers--;
-          const x = v as number;
-          this.values![slot] = x;
-          // The cut-off |slog(x) - center| > z·scale, mapped to raw bounds at refresh: no log per record.
-          if (x < this.low || x > this.high) {
-            code |= OUTLIER_BIT;
-            this.outliers++;
-            flags |= Flag.Outliers;
-          }
-        }
-      } else if (code !== Code.None && this.usual) {
-        flags = Flag.Missing;
+    // The common case, a value of the same type as the one it replaces, leaves the type counts alone.
+    if ((old & 7) !== code) {
+      if (old !== 0) {
+        const t = old & 7;
+        this.counts[t]--;
+        if (t >= Code.Number) this.nonNull--;
       }
-      this.codes[slot] = code;
-      return flags;
+      this.counts[code]++;
+      if (code >= Code.Number) this.nonNull++;
     }
-    if (old !== 0) {
-      // The slot's previous occupant leaves the counts.
-      const t = old & 7;
-      this.counts[t]--;
-      if (t >= Code.Number) this.nonNull--;
-      if (old & OUTLIER_BIT) this.outliers--;
-    }
-    this.counts[code]++;
+    if (old & OUTLIER_BIT) this.outliers--;
+    let flags = 0;
     if (code >= Code.Number) {
-      this.nonNull++;
-      if (this.established !== 0 && code !== this.established) flags |= Flag.Schema;
+      if (this.established !== 0 && code !== this.established) flags = Flag.Schema;
       if (code === Code.Number && z > 0) {
         const x = v as number;
         let values = this.values;
         if (values === null) values = this.values = new Float64Array(this.codes.length);
         values[slot] = x;
+        // The cut-off |slog(x) - center| > z·scale, mapped to raw bounds at refresh: no log per record.
         if (x < this.low || x > this.high) {
           code |= OUTLIER_BIT;
           this.outliers++;
           flags |= Flag.Outliers;
         }
       }
-    } else if (code !== Code.None && this.usual) {
-      flags |= Flag.Missing;
+    } else if (this.usual) {
+      flags = Flag.Missing;
     }
     this.codes[slot] = code;
     return flags;

@@ -3,23 +3,13 @@
  * Each accessor fails with a message naming exactly what is missing, so a gap reads as a clear test failure.
  */
 import * as vscode from 'vscode';
-import type { AlertParams, MetricsEvent, PipelineInfo, ResolveTopicParams, ResolveTopicResult } from '../../../shared/protocol';
+import type { CleanStreamsApi } from '../../../client/api';
+import type { PipelineInfo } from '../../../shared/protocol';
 
 export const EXTENSION_ID = 'clean-streams.clean-streams';
 
-/** The shape the suite expects activate() to return (see the e2e report for the lead). */
-export interface CleanStreamsApi {
-  /** Resolves once the agent (language server) answers requests. */
-  whenAgentReady(): Promise<void>;
-  /** The pipelines as the tree shows them, in start order. */
-  pipelines(): Array<{ info: PipelineInfo; metrics?: MetricsEvent }>;
-  /** Fires after every change of the tree's data. */
-  onDidChangePipelines: vscode.Event<void>;
-  /** Fires for every alert notice the extension shows to the user (after its notice policy). */
-  onDidShowAlertNotice: vscode.Event<{ alert: AlertParams; text: string; actions: string[] }>;
-  /** Asks the agent "which topic is this" (clean/resolveTopic). */
-  resolveTopic(params: ResolveTopicParams): Promise<ResolveTopicResult>;
-}
+/** The API activate() returns, declared once by the extension (a type-only import: nothing of client/ is bundled). */
+export type { CleanStreamsApi };
 
 const REQUIRED: Array<keyof CleanStreamsApi> = ['whenAgentReady', 'pipelines', 'onDidChangePipelines', 'onDidShowAlertNotice', 'resolveTopic'];
 
@@ -34,7 +24,7 @@ export async function cleanApi(): Promise<CleanStreamsApi> {
   const exports = (extension.isActive ? extension.exports : await extension.activate()) as Partial<CleanStreamsApi> | undefined;
   const missing = REQUIRED.filter((key) => exports?.[key] === undefined);
   if (missing.length > 0) {
-    throw new Error(`activate() of ${EXTENSION_ID} returns no ${missing.join(', ')}; the e2e suite needs them (see CleanStreamsApi in test/e2e/suite/api.ts).`);
+    throw new Error(`activate() of ${EXTENSION_ID} returns no ${missing.join(', ')}; the e2e suite needs them (see CleanStreamsApi in client/api.ts).`);
   }
   return exports as CleanStreamsApi;
 }
