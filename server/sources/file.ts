@@ -31,6 +31,7 @@ export class FileSource implements StreamSource {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new SourceError(`File not found: ${this.path}. Check the path (relative paths start from ${process.cwd()}).`, 'not-found');
       if (code === 'EACCES') throw new SourceError(`Cannot read ${this.path}: permission denied.`, 'access');
+      if (code === 'ENOTDIR') throw new SourceError(`Cannot open ${this.path}: a part of that path is a file, not a folder. Check the path (a config connection's path is a folder when pipelines name files in it).`, 'not-found');
       if (code === 'EISDIR') throw new SourceError(`${this.path} is a folder; give a JSON Lines file.`, 'not-found');
       throw new SourceError(`Cannot open ${this.path}: ${(err as Error).message}`);
     }

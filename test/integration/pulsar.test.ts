@@ -209,20 +209,23 @@ describe('PulsarSource over the WebSocket API, real broker', () => {
   });
 
   test('clear errors: unknown topic, unknown namespace, pulsar:// without the native client', async () => {
-    const known = uniqueTopic('known');
+    // A namespace of this run's own, so that the topics the message lists are exactly the ones made here.
+    const ns = `public/errors-${runTag}`;
+    assert.equal((await admin(web, 'PUT', `/admin/v2/namespaces/${ns}`)).status, 204);
+    const known = `${ns}/clean-test-known`;
     await produceWs(web, known, [{ payload: '{}' }]);
-    const missing = new PulsarSource(spec(web, 'public/default/no-such-topic-' + runTag, { kind: 'latest' }), recordingContext().ctx);
+    const missing = new PulsarSource(spec(web, `${ns}/no-such-topic`, { kind: 'latest' }), recordingContext().ctx);
     await assert.rejects(missing.connect(), (err: unknown) => {
       assert.ok(err instanceof SourceError);
       assert.equal(err.code, 'not-found');
       assert.match(
         err.message,
-        new RegExp(`^Topic persistent://public/default/no-such-topic-${runTag} does not exist on Pulsar at ${web} \\(topics there: .*clean-test-known-${runTag}-\\d+.*\\)\\. Check the topic name; the monitor never creates topics\\.$`),
+        new RegExp(`^Topic persistent://${ns}/no-such-topic does not exist on Pulsar at ${web} \\(topics there: clean-test-known\\)\\. Check the topic name; the monitor never creates topics\\.$`),
       );
       return true;
     });
     // The monitor must not have created it.
-    assert.equal((await admin(web, 'GET', `/admin/v2/persistent/public/default/no-such-topic-${runTag}/stats`)).status, 404);
+    assert.equal((await admin(web, 'GET', `/admin/v2/persistent/${ns}/no-such-topic/stats`)).status, 404);
 
     const noNamespace = new PulsarSource(spec(web, 'public/no-such-ns/x', { kind: 'latest' }), recordingContext().ctx);
     await assert.rejects(

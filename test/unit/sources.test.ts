@@ -58,6 +58,8 @@ test('file --follow: tails appended lines, waits for a partial line to finish, r
 test('file: a missing file is a clear error', async () => {
   const src = new FileSource({ backend: 'file', topic: '/no/such.jsonl', from: { kind: 'earliest' } }, ctx);
   await assert.rejects(src.connect(), /File not found: \/no\/such.jsonl/);
+  const underFile = new FileSource({ backend: 'file', topic: path.join(__filename, 'x.jsonl'), from: { kind: 'earliest' } }, ctx);
+  await assert.rejects(underFile.connect(), /a part of that path is a file, not a folder/);
 });
 
 test('memory: records in batches, objects passed through', async () => {
