@@ -23,67 +23,42 @@ const alignedBytes = new Uint8Array(alignedBuffer);
 const alignedWords = new Int32Array(alignedBuffer);
 
 /**
- * Hashes `bytes` into hashOut[0] (high lane) and hashOut[1] (low lane). The bytes are first copied into an
- * aligned scratch buffer so that words are read whole; both lanes absorb every word (a lane that saw only
- * a constant prefix would leave 32 bits) and are mixed together at the end.
+ * Hashes `bytes` into hashOut[0] (high lane) and hashOut[1] (low lane). The bytes are copied, 64 KB at a
+ * time, into an aligned scratch buffer so that words are read whole; both lanes absorb every word (a lane
+ * that saw only a constant prefix would leave 32 bits) and are mixed together at the end.
  */
 export function hashBytes(bytes: Uint8Array): void {
   const n = bytes.length;
-  if (n > ALIGNED) {
-    hashLong(bytes);
-    return;
-  }
-  alignedBytes.set(bytes);
   const w = alignedWords;
   let a = 0x9747b28c ^ n;
   let b = 0x2f6b6a35 ^ Math.imul(n, 0x27d4eb2d);
-  const words = n >>> 2;
-  for (let j = 0; j < words; j++) {
-    let k = w[j];
-    b = Math.imul(b ^ k, C3);
-    b = (b << 17) | (b >>> 15);
-    k = Math.imul(k, C1);
-    k = (k << 15) | (k >>> 17);
-    a ^= Math.imul(k, C2);
-    a = (a << 13) | (a >>> 19);
-    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
-  }
-  const rest = n & 3;
-  const base = words << 2;
+  let offset = 0;
+  let rest = 0;
+  let base = 0;
+  do {
+    const chunk = Math.min(ALIGNED, n - offset);
+    // One message in one chunk (the usual case) is copied without making a view of it.
+    alignedBytes.set(chunk === n ? bytes : bytes.subarray(offset, offset + chunk));
+    offset += chunk;
+    const words = chunk >>> 2;
+    for (let j = 0; j < words; j++) {
+      let k = w[j];
+      b = Math.imul(b ^ k, C3);
+      b = (b << 17) | (b >>> 15);
+      k = Math.imul(k, C1);
+      k = (k << 15) | (k >>> 17);
+      a ^= Math.imul(k, C2);
+      a = (a << 13) | (a >>> 19);
+      a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    }
+    // Chunks are multiples of four bytes except the last, whose 0–3 trailing bytes follow.
+    rest = chunk & 3;
+    base = words << 2;
+  } while (offset < n);
   let k = 0;
   if (rest > 0) k = alignedBytes[base];
   if (rest > 1) k |= alignedBytes[base + 1] << 8;
   if (rest > 2) k |= alignedBytes[base + 2] << 16;
-  b = Math.imul(b ^ k, C3);
-  k = Math.imul(k, C1);
-  k = (k << 15) | (k >>> 17);
-  a ^= Math.imul(k, C2);
-  hashOut[0] = fmix(a ^ Math.imul(b, 0x165667b1));
-  hashOut[1] = fmix(b ^ a);
-}
-
-/** Messages larger than the scratch buffer: byte-wise word assembly, same mixing. */
-function hashLong(bytes: Uint8Array): void {
-  const n = bytes.length;
-  let a = 0x9747b28c ^ n;
-  let b = 0x2f6b6a35 ^ Math.imul(n, 0x27d4eb2d);
-  const end = n & ~3;
-  let i = 0;
-  for (; i < end; i += 4) {
-    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
-    b = Math.imul(b ^ k, C3);
-    b = (b << 17) | (b >>> 15);
-    k = Math.imul(k, C1);
-    k = (k << 15) | (k >>> 17);
-    a ^= Math.imul(k, C2);
-    a = (a << 13) | (a >>> 19);
-    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
-  }
-  let k = 0;
-  const rest = n & 3;
-  if (rest > 0) k = bytes[i];
-  if (rest > 1) k |= bytes[i + 1] << 8;
-  if (rest > 2) k |= bytes[i + 2] << 16;
   b = Math.imul(b ^ k, C3);
   k = Math.imul(k, C1);
   k = (k << 15) | (k >>> 17);

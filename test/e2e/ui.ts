@@ -6,7 +6,8 @@ import { openWorkbench } from './harness/browser';
 import type { RunningCodeServer } from './harness/codeServer';
 import { SuiteRecorder } from './harness/outcomes';
 import { resultsDir } from './harness/paths';
-import { eventually, Workbench } from './harness/workbench';
+import { eventually } from './eventually';
+import { Workbench } from './harness/workbench';
 
 const VIEW_CONTAINER_TITLE = 'Clean Streams';
 const THRESHOLD = 0.8; // clean.yaml's defaults.qualityThreshold

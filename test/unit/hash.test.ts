@@ -42,6 +42,18 @@ test('hashes: equal input gives equal 64-bit hashes; a one-byte change gives ano
   assert.equal(`${hashOut[0]}:${hashOut[1]}`, s);
 });
 
+test('hashes of messages over the 64 KB scratch buffer see every chunk', () => {
+  const h = (b: Buffer) => (hashBytes(b), `${hashOut[0]}:${hashOut[1]}`);
+  const big = Buffer.alloc(200_003, 0x61);
+  const first = h(big);
+  assert.equal(h(Buffer.from(big)), first);
+  big[199_000] = 0x62; // in the fourth chunk
+  assert.notEqual(h(big), first);
+  big[199_000] = 0x61;
+  big[200_002] = 0x62; // a trailing byte
+  assert.notEqual(h(big), first);
+});
+
 test('selectKth and median', () => {
   const a = Float64Array.from([5, 1, 4, 2, 3, 3, 9]);
   assert.equal(selectKth(Float64Array.from(a), 7, 0), 1);

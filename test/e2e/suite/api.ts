@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { CleanStreamsApi } from '../../../client/api';
 import type { PipelineInfo } from '../../../shared/protocol';
+import { eventually as pollUntil } from '../eventually';
 
 export const EXTENSION_ID = 'clean-streams.clean-streams';
 
@@ -29,22 +30,9 @@ export async function cleanApi(): Promise<CleanStreamsApi> {
   return exports as CleanStreamsApi;
 }
 
-/** Polls until check() returns a value other than undefined. */
-export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what} did not happen within ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** The suite polls a little faster and gives up sooner than the UI harness. */
+export function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return pollUntil(what, check, timeoutMs, 200);
 }
 
 export function workspaceFile(name: string): vscode.Uri {
