@@ -83,8 +83,12 @@ export class FieldState {
   low = -Infinity;
   high = Infinity;
 
+  /** The name as UTF-8, to recognise the field in a scanned message without decoding its key. */
+  readonly keyBytes: Buffer;
+
   constructor(readonly name: string, windowSize: number) {
     this.codes = new Uint8Array(windowSize);
+    this.keyBytes = Buffer.from(name, 'utf8');
   }
 
   /** Clears the slot's previous occupant from the counts. */
@@ -99,10 +103,10 @@ export class FieldState {
   }
 
   /**
-   * Stores this record's value in place of the slot's previous one and returns the issue flags it raises.
-   * `z` is the outlier cut-off, 0 when the outliers detector is off.
+   * Stores this record's value (its type code, and `x` when it is a number) in place of the slot's previous
+   * one and returns the issue flags it raises. `z` is the outlier cut-off, 0 when the outliers detector is off.
    */
-  put(slot: number, v: unknown, code: number, z: number): number {
+  put(slot: number, x: number, code: number, z: number): number {
     const old = this.codes[slot];
     // The common case, a value of the same type as the one it replaces, leaves the type counts alone.
     if ((old & 7) !== code) {
@@ -119,7 +123,6 @@ export class FieldState {
     if (code >= Code.Number) {
       if (this.established !== 0 && code !== this.established) flags = Flag.Schema;
       if (code === Code.Number && z > 0) {
-        const x = v as number;
         let values = this.values;
         if (values === null) values = this.values = new Float64Array(this.codes.length);
         values[slot] = x;

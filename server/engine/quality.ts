@@ -7,8 +7,10 @@ import type { PipelineConfig, DetectorName } from './config';
 import { DETECTORS } from './config';
 import type { MetricsEvent, FieldMetrics, Sample, SampleRecord, DetectorMetrics } from './events';
 import type { SourceMessage } from '../sources/types';
+import { isSharedView } from '../sources/types';
 import { Code, FieldState, Flag, TYPE_NAMES, codeOf, slog } from './fields';
 import { HashCounter, hashBytes, hashOut, hashString } from './hash';
+import { Members, RecordScanner } from './scan';
 
 /** Detector bit for each name, in DETECTORS order (outliers = 1 … labels = 64). */
 export const DETECTOR_BIT: Record<DetectorName, number> = {
@@ -108,7 +110,14 @@ export class QualityEngine {
   private readonly fieldList: FieldState[] = [];
   /** The previous object record's fields in key order, and a spare array to build the next one in. */
   private shape: FieldState[] = [];
-  private nextShape: FieldState[] = [];
+  private nextShape: Array<FieldState | null> = [];
+  /** The current record's top-level members, and their fields (null: over maxFields, not tracked). */
+  private readonly members = new Members();
+  private current: ReadonlyArray<FieldState | null> = [];
+  /** Messages given as bytes are scanned in place, unless rules or labels need the parsed object. */
+  private readonly scanBytes: boolean;
+  private readonly scanner = new RecordScanner();
+  private readonly keySeen = new Set<string>();
   private readonly scratch: Float64Array;
   private readonly refreshEvery: number;
   private nextRefresh: number;
@@ -140,6 +149,7 @@ export class QualityEngine {
     this.labelField = enabled & Flag.Labels ? config.labelField : undefined;
     if (!this.labelField) enabled &= ~Flag.Labels;
     this.enabled = enabled;
+    this.scanBytes = (enabled & (Flag.Rules | Flag.Labels)) === 0;
     this.z = enabled & Flag.Outliers ? config.outliers.z : 0;
     this.minSamples = Math.min(config.outliers.minSamples, W);
     this.duplicates = enabled & Flag.Duplicates ? new HashCounter(W) : null;
@@ -178,6 +188,8 @@ export class QualityEngine {
 
     let flags = 0;
     let obj: Record<string, unknown> | null = null;
+    /** Flags from the fields of a record the scanner read (no parsed object then); -1 when it did not. */
+    let scanned = -1;
     let why: Why = Why.Invalid;
     const value = msg.value;
     let text: string | null = null;
@@ -193,7 +205,10 @@ export class QualityEngine {
       } else if (size > this.config.maxMessageBytes) {
         why = Why.TooLarge;
         flags = Flag.Parse;
-      } else {
+      } else if (this.scanBytes && typeof value !== 'string' && this.scanner.scan(value, this.members)) {
+        scanned = this.resolveScanned(value, record, msg);
+      }
+      if (flags === 0 && scanned < 0) {
         text = typeof value === 'string' ? value : (value as Buffer).toString('utf8');
         let parsed: unknown;
         try {
@@ -216,7 +231,7 @@ export class QualityEngine {
       flags = Flag.Parse;
     }
 
-    if (obj === null) {
+    if (obj === null && scanned < 0) {
       this.isObject[slot] = 0;
       const list = this.fieldList;
       for (let i = 0; i < list.length; i++) list[i].evict(slot);
@@ -226,7 +241,7 @@ export class QualityEngine {
       this.isObject[slot] = 1;
       this.objects++;
       this.objectsSeen++;
-      flags = this.inspect(obj, slot, record, msg, text);
+      flags = this.inspect(obj, scanned, slot, record, msg, text);
     }
 
     flags &= this.enabled;
@@ -265,9 +280,10 @@ export class QualityEngine {
     }
   }
 
-  /** The object-record path: duplicates, fields (missing, schema, outliers), rules, labels. */
-  private inspect(obj: Record<string, unknown>, slot: number, record: number, msg: SourceMessage, text: string | null): number {
-    let flags = 0;
+  /** The object-record path: fields (missing, schema, outliers), duplicates, rules, labels. */
+  private inspect(obj: Record<string, unknown> | null, scanned: number, slot: number, record: number, msg: SourceMessage, text: string | null): number {
+    // Fields first: a record that cannot be taken (a scanned one with a repeated key) has changed nothing yet.
+    let flags = obj !== null ? this.resolveParsed(obj, record, msg) : scanned;
     if (this.duplicates) {
       const v = msg.value;
       if (v instanceof Uint8Array) hashBytes(v);
@@ -281,70 +297,142 @@ export class QualityEngine {
         this.samples[1].push(record, msg, Why.Duplicate, null, undefined, this.now);
       }
     }
+    flags |= this.applyFields(slot, record, msg);
+    if (obj !== null) {
+      if (this.rules.length !== 0 && this.enabled & Flag.Rules) flags |= this.checkRules(obj, slot, record, msg);
+      if (this.labelField) flags |= this.checkLabel(obj, slot, record, msg);
+    }
+    return flags;
+  }
 
-    const map = this.fieldMap;
-    const z = this.z;
-    const warm = this.objectsSeen > this.minSamples;
-    // Records of a topic mostly share one key order: follow the previous record's fields in step and
-    // fall back to the map only where this record differs.
+  /**
+   * Finds the fields of a scanned record's keys: by their bytes when they follow the previous record's
+   * keys (the usual case, nothing decoded), else by name. Returns the flags of new fields, or -1 for a
+   * record with a repeated key, which then goes through JSON.parse (the last value wins there).
+   */
+  private resolveScanned(b: Uint8Array, record: number, msg: SourceMessage): number {
+    const m = this.members;
+    const n = m.count;
     const shape = this.shape;
-    let same = true;
-    let i = 0;
-    let tracked = 0;
+    if (n === shape.length) {
+      let k = 0;
+      for (; k < n; k++) {
+        const key = shape[k].keyBytes;
+        const start = m.keyStart[k];
+        const len = key.length;
+        if (m.keyEnd[k] - start !== len) break;
+        let j = 0;
+        while (j < len && b[start + j] === key[j]) j++;
+        if (j !== len) break;
+      }
+      if (k === n) {
+        this.current = shape;
+        return 0;
+      }
+    }
+    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
+    const seen = this.keySeen;
+    seen.clear();
+    for (let k = 0; k < n; k++) {
+      const key = buf.toString('utf8', m.keyStart[k], m.keyEnd[k]);
+      if (seen.has(key)) return -1;
+      seen.add(key);
+      m.keys[k] = key;
+    }
+    return this.resolveKeys(n, record, msg);
+  }
+
+  /** Reads a parsed record's members (for-in order) and finds their fields; returns the flags of new fields. */
+  private resolveParsed(obj: Record<string, unknown>, record: number, msg: SourceMessage): number {
+    const m = this.members;
+    let n = 0;
     for (const key in obj) {
-      let f: FieldState | undefined;
-      if (same && i < shape.length && shape[i].name === key) f = shape[i];
-      else {
-        if (same) {
-          same = false;
-          this.nextShape.length = 0;
-          for (let k = 0; k < i; k++) this.nextShape.push(shape[k]);
-        }
-        f = map.get(key);
-        if (f === undefined) {
-          if (this.fieldList.length >= this.config.maxFields) {
-            if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
-            i++;
-            continue;
-          }
+      if (n === m.codes.length) m.reserve(n + 1);
+      const v = obj[key];
+      const code = codeOf(v);
+      m.keys[n] = key;
+      m.codes[n] = code;
+      m.numbers[n] = code === Code.Number ? (v as number) : 0;
+      n++;
+    }
+    m.count = n;
+    const shape = this.shape;
+    if (n === shape.length) {
+      let k = 0;
+      while (k < n && shape[k].name === m.keys[k]) k++;
+      if (k === n) {
+        this.current = shape;
+        return 0;
+      }
+    }
+    return this.resolveKeys(n, record, msg);
+  }
+
+  /** Fields by name for members[0..n) (creating new ones up to maxFields); the keys become the new shape. */
+  private resolveKeys(n: number, record: number, msg: SourceMessage): number {
+    const m = this.members;
+    const map = this.fieldMap;
+    const warm = this.objectsSeen > this.minSamples;
+    const next = this.nextShape;
+    next.length = 0;
+    let flags = 0;
+    let complete = true;
+    for (let k = 0; k < n; k++) {
+      const key = m.keys[k];
+      let f = map.get(key) ?? null;
+      if (f === null) {
+        if (this.fieldList.length < this.config.maxFields) {
           f = new FieldState(key, this.windowSize);
           map.set(key, f);
           this.fieldList.push(f);
-          if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
+        } else {
+          complete = false;
         }
+        if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
       }
-      if (!same) this.nextShape.push(f);
-      i++;
+      next.push(f);
+    }
+    this.current = next;
+    if (complete) {
+      // Every key has its field: this key order is what the next record is compared with.
+      this.nextShape = this.shape;
+      this.shape = next as FieldState[];
+    }
+    return flags;
+  }
+
+  /** Puts the current members into their fields' windows, and marks the fields this record lacks. */
+  private applyFields(slot: number, record: number, msg: SourceMessage): number {
+    const m = this.members;
+    const fields = this.current;
+    const n = m.count;
+    const codes = m.codes;
+    const numbers = m.numbers;
+    const z = this.z;
+    let flags = 0;
+    let tracked = 0;
+    for (let k = 0; k < n; k++) {
+      const f = fields[k];
+      if (f === null) continue;
       tracked++;
       f.stamp = record;
-      const v = obj[key];
-      const code = codeOf(v);
-      const got = f.put(slot, v, code, z);
-      if (got !== 0) flags |= this.noteField(got, f, v, code, record, msg);
-    }
-    if (!same || i !== shape.length) {
-      if (same) {
-        this.nextShape.length = 0;
-        for (let k = 0; k < i; k++) this.nextShape.push(shape[k]);
-      }
-      this.shape = this.nextShape;
-      this.nextShape = shape;
+      const code = codes[k];
+      const x = numbers[k];
+      const got = f.put(slot, x, code, z);
+      if (got !== 0) flags |= this.noteField(got, f, x, code, record, msg);
     }
     const list = this.fieldList;
     if (tracked !== list.length) {
       for (let k = 0; k < list.length; k++) {
         const f = list[k];
         if (f.stamp === record) continue;
-        if (f.put(slot, undefined, Code.Absent, 0) !== 0) flags |= this.noteField(Flag.Missing, f, undefined, Code.Absent, record, msg);
+        if (f.put(slot, 0, Code.Absent, 0) !== 0) flags |= this.noteField(Flag.Missing, f, 0, Code.Absent, record, msg);
       }
     }
-
-    if (this.rules.length !== 0 && this.enabled & Flag.Rules) flags |= this.checkRules(obj, slot, record, msg);
-    if (this.labelField) flags |= this.checkLabel(obj, slot, record, msg);
     return flags;
   }
 
-  private noteField(got: number, f: FieldState, v: unknown, code: number, record: number, msg: SourceMessage): number {
+  private noteField(got: number, f: FieldState, v: number, code: number, record: number, msg: SourceMessage): number {
     if (got & Flag.Missing) this.samples[2].push(record, msg, Why.Missing, f.name, undefined, this.now);
     if (got & Flag.Schema) this.samples[3].push(record, msg, Why.TypeChange, f.name, code, this.now);
     if (got & Flag.Outliers) this.samples[0].push(record, msg, Why.Outlier, f.name, v, this.now);
@@ -478,6 +566,8 @@ export class QualityEngine {
         list.pop();
         this.fieldMap.delete(f.name);
         this.shape = [];
+        this.nextShape = [];
+        this.current = [];
         continue;
       }
       f.refresh(this.objects, this.minSamples, this.config.usualFieldShare, this.scratch, this.z, this.records);
@@ -573,9 +663,16 @@ export class QualityEngine {
  * such a payload is copied on its own. Only flagged records get here.
  */
 function retainable(msg: SourceMessage): SourceMessage {
+  if (msg.retain !== undefined) return msg.retain();
   const v = msg.value;
-  if (!(v instanceof Uint8Array) || v.buffer.byteLength <= v.length * 4 + 8192) return msg;
-  return { ...msg, value: Buffer.from(v) };
+  if (!(v instanceof Uint8Array) || !isSharedView(v.buffer.byteLength, v.length)) return msg;
+  const copy: SourceMessage = { value: Buffer.from(v) };
+  // Read through the message (its fields may be getters, which a spread would drop).
+  if (msg.position !== undefined) copy.position = msg.position;
+  if (msg.key !== undefined) copy.key = msg.key;
+  if (msg.headers !== undefined) copy.headers = msg.headers;
+  if (msg.timestamp !== undefined) copy.timestamp = msg.timestamp;
+  return copy;
 }
 
 function round(x: number): number {

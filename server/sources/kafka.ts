@@ -11,7 +11,6 @@
  * next batch overlaps the engine's work on this one; the worker hands over each batch as one transferred
  * buffer. Without the script (or with `fetchThread=false`) the same fetch loop runs on the main thread.
  */
-import { isAscii } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, KafkaConfig, KafkaMessage, LogEntry, SASLOptions } from 'kafkajs';
 import type { SourceContext, SourceMessage, SourceSpec, StreamSource } from './types';
+import { isSharedView } from './types';
 import { SourceError } from './types';
 
 const BACKOFF_START_MS = 500;
@@ -146,8 +146,11 @@ export function describeKafkaError(err: unknown, where: KafkaWhere): KafkaFailur
 /** One Kafka record as a SourceMessage; the position and key text are built only when someone reads them (samples, rules). */
 class KafkaRecord implements SourceMessage {
   constructor(
-    readonly value: Buffer | string | null,
-    private readonly keyData: Buffer | string | null,
+    readonly value: Buffer | null,
+    /** The key's bytes lie at keyAt (keyLength of them) in keyData; null for no key. */
+    private readonly keyData: ArrayBuffer | null,
+    private readonly keyAt: number,
+    private readonly keyLength: number,
     private readonly partition: number,
     private readonly offset: number,
     readonly timestamp: number,
@@ -157,8 +160,15 @@ class KafkaRecord implements SourceMessage {
     return `${this.partition}@${this.offset}`;
   }
   get key(): string | null {
+    return this.keyData === null ? null : Buffer.from(this.keyData, this.keyAt, this.keyLength).toString('utf8');
+  }
+  /** This record without views of the batch's bytes, for a sample that outlives the batch. */
+  retain(): SourceMessage {
+    const v = this.value;
     const k = this.keyData;
-    return k === null || typeof k === 'string' ? k : k.toString('utf8');
+    if ((v === null || !isSharedView(v.buffer.byteLength, v.length)) && (k === null || !isSharedView(k.byteLength, this.keyLength))) return this;
+    const key = k === null ? null : new Uint8Array(k, this.keyAt, this.keyLength).slice().buffer;
+    return new KafkaRecord(v && Buffer.from(v), key, 0, this.keyLength, this.partition, this.offset, this.timestamp, this.headers);
   }
 }
 
@@ -348,10 +358,9 @@ type FromFetcher =
       id: number;
       partition: number;
       next: string;
-      /** Values and keys back to back: as text when the whole batch is ASCII (byte and character offsets agree), else as bytes. */
-      text: string | null;
-      data: ArrayBuffer | null;
-      /** Per message: value length, key length (-1 for null), in the order they lie in `text`/`data`. */
+      /** Values and keys back to back, as bytes (the engine reads JSON in place, without decoding it to text). */
+      data: ArrayBuffer;
+      /** Per message: value length, key length (-1 for null), in the order they lie in `data`. */
       lengths: Int32Array;
       offsets: Float64Array;
       timestamps: Float64Array;
@@ -406,12 +415,9 @@ function runFetcherThread(): void {
         if (h) (headers ??= new Array(n))[i] = h;
       }
       const id = ++lastId;
-      // Text decoded here spares the engine's thread a Buffer and a UTF-8 decode per record (JSON payloads are mostly ASCII).
-      const text = isAscii(data) ? data.toString('latin1') : null;
       const next = String(offsets[n - 1] + 1);
-      const arrays = [lengths.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer, timestamps.buffer as ArrayBuffer];
-      if (text !== null) port.postMessage({ type: 'batch', id, partition, next, text, data: null, lengths, offsets, timestamps, headers } satisfies FromFetcher, arrays);
-      else port.postMessage({ type: 'batch', id, partition, next, text: null, data: data.buffer as ArrayBuffer, lengths, offsets, timestamps, headers } satisfies FromFetcher, [data.buffer as ArrayBuffer, ...arrays]);
+      const transfer = [data.buffer as ArrayBuffer, lengths.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer, timestamps.buffer as ArrayBuffer];
+      port.postMessage({ type: 'batch', id, partition, next, data: data.buffer as ArrayBuffer, lengths, offsets, timestamps, headers } satisfies FromFetcher, transfer);
       // Run ahead of the engine by a few batches (decoding overlaps its work), then wait for it to take the oldest.
       if (id - lastTaken <= FETCH_THREAD_AHEAD) return Promise.resolve();
       return new Promise<void>((resolve) => acks.set(id - FETCH_THREAD_AHEAD, resolve));
@@ -454,7 +460,8 @@ async function startLocalFetcher(plan: FetchPlan, events: FetchEvents): Promise<
       const out = new Array<SourceMessage>(n);
       for (let i = 0; i < n; i++) {
         const m = messages[i];
-        out[i] = new KafkaRecord(m.value, m.key ?? null, partition, Number(m.offset), Number(m.timestamp), headerText(m.headers));
+        const k = m.key ?? null;
+        out[i] = new KafkaRecord(m.value, k && (k.buffer as ArrayBuffer), k ? k.byteOffset : 0, k ? k.length : 0, partition, Number(m.offset), Number(m.timestamp), headerText(m.headers));
       }
       return events.batch(out, partition, String(Number(messages[n - 1].offset) + 1));
     },
@@ -468,16 +475,16 @@ async function startLocalFetcher(plan: FetchPlan, events: FetchEvents): Promise<
 function unpackBatch(m: Extract<FromFetcher, { type: 'batch' }>): SourceMessage[] {
   const n = m.offsets.length;
   const out = new Array<SourceMessage>(n);
-  const { text, data, lengths, offsets, timestamps, headers, partition } = m;
+  const { data, lengths, offsets, timestamps, headers, partition } = m;
   let at = 0;
   for (let i = 0; i < n; i++) {
     const vl = lengths[2 * i];
     const kl = lengths[2 * i + 1];
-    let value: Buffer | string | null = null;
-    let key: Buffer | string | null = null;
-    if (vl >= 0) (value = text !== null ? text.slice(at, at + vl) : Buffer.from(data!, at, vl)), (at += vl);
-    if (kl >= 0) (key = text !== null ? text.slice(at, at + kl) : Buffer.from(data!, at, kl)), (at += kl);
-    out[i] = new KafkaRecord(value, key, partition, offsets[i], timestamps[i], headers ? headers[i] : undefined);
+    let value: Buffer | null = null;
+    if (vl >= 0) (value = Buffer.from(data, at, vl)), (at += vl);
+    // The key stays a place in the batch's bytes until someone reads it.
+    out[i] = new KafkaRecord(value, kl >= 0 ? data : null, at, kl, partition, offsets[i], timestamps[i], headers ? headers[i] : undefined);
+    if (kl > 0) at += kl;
   }
   return out;
 }

@@ -20,6 +20,16 @@ export interface SourceMessage {
   headers?: Record<string, string>;
   /** Broker timestamp in epoch milliseconds, when known. */
   timestamp?: number;
+  /**
+   * A copy holding no view of a larger shared buffer, for a sample kept after the batch is gone. Sources
+   * whose messages hold such views beyond `value` provide it; without it a large view in `value` is copied.
+   */
+  retain?(): SourceMessage;
+}
+
+/** Whether `length` bytes that are a view into a buffer of `bufferLength` bytes would pin much more than themselves. */
+export function isSharedView(bufferLength: number, length: number): boolean {
+  return bufferLength > length * 4 + 8192;
 }
 
 /** Where a source starts reading. Latest is the default: a monitor watches what happens from now on. */

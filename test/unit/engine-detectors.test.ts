@@ -128,8 +128,18 @@ test('samples do not pin the large buffer a payload is a view of', () => {
   const e = engineWith({ windowSize: 10, detectors: ['parse'] });
   const chunk = Buffer.alloc(1 << 20, 0x20);
   chunk.write('not json', 100);
-  e.process({ value: chunk.subarray(100, 108) });
+  // Sources build positions on demand (a getter on their message class): the copy keeps them.
+  class Positioned {
+    constructor(readonly value: Buffer) {}
+    get position(): string {
+      return '3@7';
+    }
+  }
+  e.process(new Positioned(chunk.subarray(100, 108)));
   const kept = (e as unknown as { samples: Array<{ messages: Array<{ value: Buffer } | null> }> }).samples[4].messages[0]!.value;
   assert.equal(kept.toString(), 'not json');
   assert.ok(kept.buffer.byteLength < 1 << 16, `sample holds a ${kept.buffer.byteLength}-byte buffer`);
+  const [sample] = e.samplesOf('parse', 1);
+  assert.equal(sample.position, '3@7');
+  assert.equal(sample.text, 'not json');
 });
