@@ -18,6 +18,8 @@ export const enum Code {
 export const OUTLIER_BIT = 8;
 /** A change (a usual field gone, a new type) is counted as a fault for this many windows, then accepted. */
 export const ACCEPT_AFTER_WINDOWS = 5;
+/** Share of steps between successive values that must go one way for a field to count as a sequence. */
+export const SEQUENCE_SHARE = 0.9;
 /** Values taken from the window to compute a field's robust reference. */
 export const REFERENCE_SAMPLE = 4096;
 export const TYPE_NAMES = ['none', 'absent', 'null', 'number', 'string', 'boolean', 'object', 'array'];
@@ -79,6 +81,12 @@ export class FieldState {
   /** Robust reference of the slog values: median and scale (1.4826·MAD; see refresh() when MAD is 0). */
   center = 0;
   scale = 0;
+  /**
+   * The values rise (or fall) from record to record: ids, timestamps, counters. Such a field has no
+   * outliers: a window holding one Kafka partition's batch and then another's would put every record of
+   * the second batch far from the first's median.
+   */
+  sequence = false;
   /** Raw values outside [low, high] are outliers; ±Infinity while there is no reference. */
   low = -Infinity;
   high = Infinity;
@@ -191,11 +199,24 @@ export class FieldState {
     // of 4096 points are as good as exact for a cut-off at 5 robust SDs, at a fraction of the cost.
     const stride = Math.max(1, Math.floor(codes.length / REFERENCE_SAMPLE));
     let n = 0;
-    for (let i = 0; i < codes.length; i += stride) if ((codes[i] & 7) === Code.Number) scratch[n++] = slog(values[i]);
-    if (n < 3) {
+    let rises = 0;
+    let falls = 0;
+    let last = NaN;
+    for (let i = 0; i < codes.length; i += stride) {
+      if ((codes[i] & 7) !== Code.Number) continue;
+      const x = values[i];
+      if (x > last) rises++;
+      else if (x < last) falls++;
+      last = x;
+      scratch[n++] = x;
+    }
+    // In window order (one wrap-around aside): nine steps in ten going one way, none of them flat, is a sequence.
+    this.sequence = n >= minSamples && Math.max(rises, falls) >= SEQUENCE_SHARE * (n - 1);
+    if (n < 3 || this.sequence) {
       this.noReference();
       return;
     }
+    for (let i = 0; i < n; i++) scratch[i] = slog(scratch[i]);
     const center = median(scratch, n);
     for (let i = 0; i < n; i++) scratch[i] = Math.abs(scratch[i] - center);
     const mad = median(scratch, n);

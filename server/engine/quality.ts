@@ -153,8 +153,8 @@ export class QualityEngine {
     this.z = enabled & Flag.Outliers ? config.outliers.z : 0;
     this.minSamples = Math.min(config.outliers.minSamples, W);
     this.duplicates = enabled & Flag.Duplicates ? new HashCounter(W) : null;
-    // References move by at most half a window between refreshes: for a monotone field (ids, timestamps)
-    // that is about 1.4 robust SDs, far inside the cut-off, and it keeps upkeep to a few operations a record.
+    // References move by at most half a window between refreshes, which keeps upkeep to a few operations a
+    // record (fields that move steadily, ids and timestamps, are sequences and have no reference at all).
     this.refreshEvery = Math.max(16, Math.min(8192, Math.floor(W / 2)));
     this.nextRefresh = this.minSamples;
     for (let f = 0; f < 128; f++) {

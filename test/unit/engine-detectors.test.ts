@@ -65,12 +65,28 @@ test('schema: a type change of an established field and a field never seen befor
 test('outliers: robust z-score of sign·log1p values against the window median and MAD', () => {
   const e = engineWith({ windowSize: 8, detectors: ['outliers'], outliers: { minSamples: 5, z: 5 } });
   // slog(e^k - 1) = k: the reference is median 3, MAD 1, scale 1.4826; the cut-off is |t - 3| > 7.413.
-  feed(e, [1, 2, 3, 4, 5].map((k) => ({ v: Math.expm1(k) })));
+  feed(e, [3, 1, 4, 2, 5].map((k) => ({ v: Math.expm1(k) })));
   feed(e, [{ v: Math.expm1(10) }]);
   assert.equal(e.rate('outliers'), 0);
   feed(e, [{ v: Math.expm1(11) }]);
   assert.equal(e.rate('outliers'), 1 / 7);
   assert.equal(e.metrics('p', 0, 0).fields.v.outliers, 0.142857);
+});
+
+test('outliers: ids and timestamps read one partition batch after another are a sequence, not outliers', () => {
+  const e = engineWith({ windowSize: 1000, detectors: ['outliers'] });
+  // Two partitions' batches of 600 in turn: each new batch starts far from the window's median.
+  let amountSeed = 3;
+  const amount = () => 20 + ((amountSeed = (amountSeed * 16807) % 2147483647) % 5000) / 100;
+  for (let batch = 0; batch < 10; batch++) {
+    const base = batch % 2 === 0 ? 1_000_000 + batch * 300 : 9_000_000 + batch * 300;
+    for (let i = 0; i < 600; i++) feed(e, [{ id: base + i, ts: 1_790_000_000_000 + base * 7 + i, amount: amount() }]);
+  }
+  assert.equal(e.rate('outliers'), 0);
+  assert.deepEqual(e.metrics('p', 0, 0).fields.id, { missing: 0, outliers: 0, type: 'number' });
+  // The sequence fields are spared; a far-off amount in the same records is still caught.
+  feed(e, [{ id: 9_003_600, ts: 1_790_063_025_200, amount: 1e9 }]);
+  assert.deepEqual(e.samplesOf('outliers', 5).map((s) => s.reason), ['field "amount" = 1000000000 is far from the window\'s distribution']);
 });
 
 test('outliers: heavy-tailed and discrete fields stay quiet', () => {
