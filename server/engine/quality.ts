@@ -209,7 +209,7 @@ export class QualityEngine {
         scanned = this.resolveScanned(value, record, msg);
       }
       if (flags === 0 && scanned < 0) {
-        text = typeof value === 'string' ? value : (value as Buffer).toString('utf8');
+        text = typeof value === 'string' ? value : utf8(value);
         let parsed: unknown;
         try {
           parsed = JSON.parse(text);
@@ -673,6 +673,11 @@ function retainable(msg: SourceMessage): SourceMessage {
   if (msg.headers !== undefined) copy.headers = msg.headers;
   if (msg.timestamp !== undefined) copy.timestamp = msg.timestamp;
   return copy;
+}
+
+/** A message's bytes as text; a plain Uint8Array (not a Buffer) is read as bytes too, not as "1,2,3". */
+function utf8(b: Uint8Array): string {
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length)).toString('utf8');
 }
 
 function round(x: number): number {

@@ -83,3 +83,12 @@ test('after every kind of bad input the engine goes on scoring', () => {
   assert.equal(e.records, 106);
   assert.equal(e.rate('parse'), 4 / 106);
 });
+
+test('a plain Uint8Array payload is read as bytes, on both the scanned and the parsed path', () => {
+  const e = warm();
+  const bytes = (s: string) => new Uint8Array(Buffer.from(s));
+  assert.deepEqual(issuesOf(e, bytes('{"id": 7, "v": 3}') as Buffer), []);
+  // A repeated key sends the record through JSON.parse.
+  assert.deepEqual(issuesOf(e, bytes('{"id": 8, "id": 9, "v": 3}') as Buffer), []);
+  assert.deepEqual(issuesOf(e, bytes('{"id": 8,') as Buffer), ['parse: not valid JSON']);
+});
