@@ -71,6 +71,8 @@ export class FieldState {
   outliers = 0;
   /** The last record number that carried this field (marks fields absent from the current record). */
   stamp = 0;
+  /** Where the field sits among the members of the record stamped last. */
+  member = 0;
   /** Set once this share of window records carries the field; its absence then counts as `missing`. */
   usual = false;
   /** The field's established type code once one type dominates; another type is then `schema` drift. */

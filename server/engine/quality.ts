@@ -114,8 +114,9 @@ export class QualityEngine {
   /** The current record's top-level members, and their fields (null: over maxFields, not tracked). */
   private readonly members = new Members();
   private current: ReadonlyArray<FieldState | null> = [];
-  /** Messages given as bytes are scanned in place, unless rules or labels need the parsed object. */
-  private readonly scanBytes: boolean;
+  /** The current record: its parsed object, or (scanned) its bytes; rules and samples read values through these. */
+  private currentObj: Record<string, unknown> | null = null;
+  private currentBytes: Uint8Array | null = null;
   private readonly scanner = new RecordScanner();
   private readonly keySeen = new Set<string>();
   private readonly scratch: Float64Array;
@@ -149,13 +150,13 @@ export class QualityEngine {
     this.labelField = enabled & Flag.Labels ? config.labelField : undefined;
     if (!this.labelField) enabled &= ~Flag.Labels;
     this.enabled = enabled;
-    this.scanBytes = (enabled & (Flag.Rules | Flag.Labels)) === 0;
     this.z = enabled & Flag.Outliers ? config.outliers.z : 0;
     this.minSamples = Math.min(config.outliers.minSamples, W);
     this.duplicates = enabled & Flag.Duplicates ? new HashCounter(W) : null;
-    // References move by at most half a window between refreshes, which keeps upkeep to a few operations a
-    // record (fields that move steadily, ids and timestamps, are sequences and have no reference at all).
-    this.refreshEvery = Math.max(16, Math.min(8192, Math.floor(W / 2)));
+    // References are recomputed once a window (at most every 8,192 records): upkeep stays at a few
+    // operations a record, and a level shift is judged against the old level for one to two windows
+    // (fields that move steadily, ids and timestamps, are sequences and have no reference at all).
+    this.refreshEvery = Math.max(16, Math.min(8192, W));
     this.nextRefresh = this.minSamples;
     for (let f = 0; f < 128; f++) {
       let q = MICRO;
@@ -205,7 +206,7 @@ export class QualityEngine {
       } else if (size > this.config.maxMessageBytes) {
         why = Why.TooLarge;
         flags = Flag.Parse;
-      } else if (this.scanBytes && typeof value !== 'string' && this.scanner.scan(value, this.members)) {
+      } else if (typeof value !== 'string' && this.scanner.scan(value, this.members)) {
         scanned = this.resolveScanned(value, record, msg);
       }
       if (flags === 0 && scanned < 0) {
@@ -298,9 +299,13 @@ export class QualityEngine {
       }
     }
     flags |= this.applyFields(slot, record, msg);
-    if (obj !== null) {
-      if (this.rules.length !== 0 && this.enabled & Flag.Rules) flags |= this.checkRules(obj, slot, record, msg);
-      if (this.labelField) flags |= this.checkLabel(obj, slot, record, msg);
+    if ((this.rules.length !== 0 && this.enabled & Flag.Rules) || this.labelField) {
+      this.currentObj = obj;
+      this.currentBytes = obj === null ? (msg.value as Uint8Array) : null;
+      if (this.rules.length !== 0 && this.enabled & Flag.Rules) flags |= this.checkRules(slot, record, msg);
+      if (this.labelField) flags |= this.checkLabel(slot, record, msg);
+      this.currentObj = null;
+      this.currentBytes = null;
     }
     return flags;
   }
@@ -352,7 +357,7 @@ export class QualityEngine {
       const code = codeOf(v);
       m.keys[n] = key;
       m.codes[n] = code;
-      m.numbers[n] = code === Code.Number ? (v as number) : 0;
+      m.numbers[n] = code === Code.Number ? (v as number) : code === Code.Boolean ? Number(v) : 0;
       n++;
     }
     m.count = n;
@@ -416,6 +421,7 @@ export class QualityEngine {
       if (f === null) continue;
       tracked++;
       f.stamp = record;
+      f.member = k;
       const code = codes[k];
       const x = numbers[k];
       const got = f.put(slot, x, code, z);
@@ -444,43 +450,74 @@ export class QualityEngine {
     return Flag.Schema;
   }
 
-  private checkRules(obj: Record<string, unknown>, slot: number, record: number, msg: SourceMessage): number {
+  /** The index of the current record's member `name`, or -1 when it has none (or it is not tracked). */
+  private memberOf(name: string, record: number): number {
+    const f = this.fieldMap.get(name);
+    return f !== undefined && f.stamp === record ? f.member : -1;
+  }
+
+  /** Member k's value: from the parsed object, or read from the scanned bytes (only strings and containers are decoded). */
+  private memberValue(k: number): unknown {
+    const m = this.members;
+    if (this.currentObj !== null) return this.currentObj[m.keys[k]];
+    switch (m.codes[k]) {
+      case Code.Number:
+        return m.numbers[k];
+      case Code.Boolean:
+        return m.numbers[k] === 1;
+      case Code.Null:
+        return null;
+      default: {
+        const b = this.currentBytes!;
+        // A string without escapes is its bytes between the quotes; anything else is parsed on its own.
+        if (m.codes[k] === Code.String && m.numbers[k] === 0) return utf8(b.subarray(m.valueStart[k] + 1, m.valueEnd[k] - 1));
+        return JSON.parse(utf8(b.subarray(m.valueStart[k], m.valueEnd[k]))) as unknown;
+      }
+    }
+  }
+
+  private checkRules(slot: number, record: number, msg: SourceMessage): number {
+    const m = this.members;
     let flags = 0;
     for (const r of this.rules) {
-      const v = Object.prototype.hasOwnProperty.call(obj, r.name) ? obj[r.name] : undefined;
+      const k = this.memberOf(r.name, record);
+      const code = k < 0 ? Code.Absent : m.codes[k];
       let bad = false;
-      if (v === undefined || v === null) bad = r.required;
+      if (code === Code.Absent || code === Code.Null) bad = r.required;
       else {
         switch (r.type) {
           case undefined:
             break;
           case 'number':
-            bad = typeof v !== 'number';
+            bad = code !== Code.Number;
             break;
           case 'integer':
-            bad = !Number.isInteger(v);
+            bad = code !== Code.Number || !Number.isInteger(m.numbers[k]);
             break;
           case 'string':
-            bad = typeof v !== 'string';
+            bad = code !== Code.String;
             break;
           case 'boolean':
-            bad = typeof v !== 'boolean';
+            bad = code !== Code.Boolean;
             break;
           case 'object':
-            bad = typeof v !== 'object' || Array.isArray(v);
+            bad = code !== Code.Object;
             break;
           case 'array':
-            bad = !Array.isArray(v);
+            bad = code !== Code.Array;
             break;
         }
-        if (!bad && typeof v === 'number' && (v < r.min || v > r.max)) bad = true;
-        if (!bad && r.regex !== null) bad = !r.regex.test(typeof v === 'string' ? v : JSON.stringify(v));
-        if (!bad && r.allowed !== null) bad = !r.allowed.has(v);
+        if (!bad && code === Code.Number && (m.numbers[k] < r.min || m.numbers[k] > r.max)) bad = true;
+        if (!bad && r.regex !== null) {
+          const v = this.memberValue(k);
+          bad = !r.regex.test(typeof v === 'string' ? v : JSON.stringify(v));
+        }
+        if (!bad && r.allowed !== null) bad = !r.allowed.has(this.memberValue(k));
       }
       if (bad) {
         r.ring[slot] = 1;
         r.count++;
-        if (flags === 0) this.samples[5].push(record, msg, Why.Rule, r.name, v, this.now);
+        if (flags === 0) this.samples[5].push(record, msg, Why.Rule, r.name, k < 0 ? undefined : this.memberValue(k), this.now);
         flags = Flag.Rules;
       }
     }
@@ -491,21 +528,25 @@ export class QualityEngine {
    * labels: a record far from its class centroid, relative to the class's spread (RMS distance of its
    * members), over the slog values of the numeric feature fields: a likely mislabelled record.
    */
-  private checkLabel(obj: Record<string, unknown>, slot: number, record: number, msg: SourceMessage): number {
+  private checkLabel(slot: number, record: number, msg: SourceMessage): number {
     this.labelOf[slot] = null;
     const features = this.labelFeatures;
     if (features === null) return 0;
-    const label = obj[this.labelField!];
-    if (label === undefined || label === null || typeof label === 'object') return 0;
+    const m = this.members;
+    const at = this.memberOf(this.labelField!, record);
+    if (at < 0) return 0;
+    const labelCode = m.codes[at];
+    if (labelCode === Code.Null || labelCode === Code.Object || labelCode === Code.Array) return 0;
     const d = features.length;
     const x = this.labelVec;
     let sq = 0;
     for (let i = 0; i < d; i++) {
-      const v = obj[features[i]];
-      if (typeof v !== 'number') return 0;
-      x[i] = slog(v);
+      const k = this.memberOf(features[i], record);
+      if (k < 0 || m.codes[k] !== Code.Number) return 0;
+      x[i] = slog(m.numbers[k]);
       sq += x[i] * x[i];
     }
+    const label = this.memberValue(at);
     const key = String(label);
     let cls = this.labelClasses.get(key);
     if (cls === undefined) {

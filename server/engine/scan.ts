@@ -51,8 +51,11 @@ export class Members {
   keys: string[] = [];
   /** Type codes (Code.Null … Code.Array). */
   codes = new Uint8Array(64);
-  /** Values of the members whose code is Code.Number. */
+  /** Per code: Number, the value; Boolean, 1 for true and 0 for false; String, 1 when it holds escapes. */
   numbers = new Float64Array(64);
+  /** Where each value's bytes lie (scanned records only), read when a rule or a sample needs the value. */
+  valueStart = new Int32Array(64);
+  valueEnd = new Int32Array(64);
 
   /** Room for at least `n` members. */
   reserve(n: number): void {
@@ -71,6 +74,12 @@ export class Members {
     const nums = new Float64Array(size);
     nums.set(this.numbers);
     this.numbers = nums;
+    const vs = new Int32Array(size);
+    vs.set(this.valueStart);
+    this.valueStart = vs;
+    const ve = new Int32Array(size);
+    ve.set(this.valueEnd);
+    this.valueEnd = ve;
   }
 }
 
@@ -79,6 +88,8 @@ export class RecordScanner {
   private stack = new Uint8Array(64);
   /** Where the last string or value ended (one past its last byte). */
   private pos = 0;
+  /** Whether the last string held an escape. */
+  private escaped = false;
   private m: Members = new Members();
 
   /** Scans `b` as one JSON object into `m`. True when the members were read with certainty (see above). */
@@ -112,8 +123,11 @@ export class RecordScanner {
         if (i >= n) return false;
         const c = b[i];
         let code: number;
+        m.valueStart[count] = i;
         if (c === QUOTE) {
+          this.escaped = false;
           if (!this.string(b, i + 1)) return false;
+          m.numbers[count] = this.escaped ? 1 : 0;
           code = Code.String;
         } else if ((c >= ZERO && c <= NINE) || c === MINUS) {
           if (!this.number(b, i, count)) return false;
@@ -123,9 +137,11 @@ export class RecordScanner {
           code = c === OPEN_BRACE ? Code.Object : Code.Array;
         } else if (c === 0x74 /* t */ && i + 3 < n && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
           this.pos = i + 4;
+          m.numbers[count] = 1;
           code = Code.Boolean;
         } else if (c === 0x66 /* f */ && i + 4 < n && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
           this.pos = i + 5;
+          m.numbers[count] = 0;
           code = Code.Boolean;
         } else if (c === 0x6e /* n */ && i + 3 < n && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
           this.pos = i + 4;
@@ -133,6 +149,7 @@ export class RecordScanner {
         } else {
           return false;
         }
+        m.valueEnd[count] = this.pos;
         m.codes[count++] = code;
         i = this.pos;
         while (i < n && WS[b[i]] === 1) i++;
@@ -165,6 +182,7 @@ export class RecordScanner {
         return true;
       }
       if (c !== BACKSLASH || i + 1 >= n) return false; // a raw control character, or a cut-off escape
+      this.escaped = true;
       const e = b[i + 1];
       if (e === 0x75 /* u */) {
         if (i + 5 >= n || HEX[b[i + 2]] === 0 || HEX[b[i + 3]] === 0 || HEX[b[i + 4]] === 0 || HEX[b[i + 5]] === 0) return false;

@@ -10,6 +10,7 @@ import { codeOf } from '../../server/engine/fields';
 import { QualityEngine } from '../../server/engine/quality';
 import { resolvePipelineConfig } from '../../server/engine/config';
 import type { MetricsEvent } from '../../server/engine/events';
+import type { PipelineSettings } from '../../server/engine/config';
 
 const scanner = new RecordScanner();
 const members = new Members();
@@ -238,8 +239,8 @@ test('scanner: random documents and random damage never make it disagree with JS
 });
 
 /** Everything the engine reports for a stream, for comparing two runs. */
-function runEngine(values: Array<Buffer | string>): { metrics: MetricsEvent; samples: unknown } {
-  const e = new QualityEngine(resolvePipelineConfig({ windowSize: 500 }));
+function runEngine(values: Array<Buffer | string>, settings: PipelineSettings): { metrics: MetricsEvent; samples: unknown } {
+  const e = new QualityEngine(resolvePipelineConfig({ windowSize: 500, ...settings }));
   e.now = 0;
   const checks: MetricsEvent[] = [];
   for (let i = 0; i < values.length; i++) {
@@ -249,10 +250,38 @@ function runEngine(values: Array<Buffer | string>): { metrics: MetricsEvent; sam
   return { metrics: e.metrics('p', 0, 0), samples: { checks, all: e.samplesOf(null, 1000) } };
 }
 
-test('engine: bytes (scanned) and text (JSON.parse) give identical metrics and samples on a faulty stream', () => {
+/** Rules of every kind and a label field: with these the engine reads values, not only types and numbers. */
+const RULES_AND_LABELS: PipelineSettings = {
+  detectors: ['outliers', 'duplicates', 'missing', 'schema', 'parse', 'rules', 'labels'],
+  labelField: 'currency',
+  fields: {
+    id: { required: true, type: 'integer' },
+    amount: { type: 'number', min: 0, max: 5000 },
+    currency: { enum: ['EUR', 'USD'] },
+    note: { regex: '^(gift|"q")$' },
+    meta: { type: 'object', regex: 'src' },
+    flag: { enum: [true] },
+  },
+};
+
+for (const [name, settings] of [['default detectors', {}], ['rules and labels', RULES_AND_LABELS]] as const) {
+  test(`engine, ${name}: bytes (scanned) and text (JSON.parse) give identical metrics and samples on a faulty stream`, () => {
+    const { viaBytes, viaText } = bothWays(settings);
+    assert.deepEqual(viaBytes, viaText);
+    // The comparison has something to compare: every detector fired along the way.
+    const fired = new Set((viaText.samples as { all: Array<{ detector: string }> }).all.map((s) => s.detector));
+    assert.deepEqual([...fired].sort(), [...(settings.detectors ?? ['outliers', 'duplicates', 'missing', 'schema', 'parse'])].sort());
+  });
+}
+
+function bothWays(settings: PipelineSettings): { viaBytes: ReturnType<typeof runEngine>; viaText: ReturnType<typeof runEngine> } {
   const values: string[] = [];
   for (let i = 0; i < 6000; i++) {
-    const rec: Record<string, unknown> = { id: i, amount: 10 + (i % 97) / 10, currency: i % 3 ? 'EUR' : 'USD', note: i % 5 ? null : 'gift' };
+    const rec: Record<string, unknown> = { id: i, amount: 10 + (i % 97) / 10, currency: i % 3 ? 'EUR' : 'USD', note: i % 5 ? null : i % 7 ? 'gift' : '"q"' };
+    if (i % 11 === 0) rec.meta = i % 2 ? { src: 'web', n: [1, 2] } : ['x'];
+    rec.flag = i % 13 !== 0;
+    if (i % 1601 === 0) rec.currency = 'GBP'; // a mislabelled-looking, rule-breaking record
+    if (i % 1999 === 0) rec.amount = 1e7 + i;
     if (i % 701 === 0) rec.amount = 1e9; // outliers
     if (i >= 2000 && i < 2300) delete rec.currency; // missing
     if (i >= 3000 && i < 3200) rec.amount = String(rec.amount); // schema drift
@@ -264,10 +293,5 @@ test('engine: bytes (scanned) and text (JSON.parse) give identical metrics and s
     if (i % 1409 === 0) text = `{"0":1,"id":${i}}`; // as does an integer-like key
     values.push(text);
   }
-  const viaBytes = runEngine(values.map((v) => Buffer.from(v)));
-  const viaText = runEngine(values);
-  assert.deepEqual(viaBytes, viaText);
-  // The comparison has something to compare: every detector fired along the way.
-  const fired = (viaText.samples as { all: Array<{ detector: string }> }).all.map((s) => s.detector);
-  for (const d of ['outliers', 'duplicates', 'missing', 'schema', 'parse']) assert.ok(fired.includes(d), `${d} fired`);
-});
+  return { viaBytes: runEngine(values.map((v) => Buffer.from(v)), settings), viaText: runEngine(values, settings) };
+}
