@@ -10,7 +10,7 @@ import { RealtimePipeline } from '../server/engine/pipeline';
 import { resolvePipelineConfig } from '../server/engine/config';
 import type { SourceMessage, StreamSource } from '../server/sources/types';
 import { silentLogger } from '../server/sources/types';
-import { brokerCommand } from '../test/helpers/broker';
+import { useBroker } from '../test/helpers/broker';
 import { orderEvent } from './records';
 
 const RECORDS = 1_000_000;
@@ -109,13 +109,8 @@ async function monitor(brokers: string[], fetchThread: boolean): Promise<{ rps: 
 export async function run(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const out = (s: string): void => void process.stdout.write(s + '\n');
-  let url = process.env.CLEAN_TEST_KAFKA_URL;
-  let started = false;
-  if (!url) {
-    url = await brokerCommand('start', 'kafka');
-    started = true;
-  }
-  const brokers = [url.replace(/^kafka:\/\//, '').replace(/\/.*$/, '')];
+  const broker = await useBroker('kafka');
+  const brokers = [broker.url.replace(/^kafka:\/\//, '').replace(/\/.*$/, '')];
   const kafka = new Kafka({ clientId: 'clean-bench', brokers, logLevel: logLevel.NOTHING });
   try {
     await ensureRecords(kafka, out);
@@ -153,6 +148,6 @@ export async function run(argv: string[]): Promise<void> {
       );
     }
   } finally {
-    if (started) await brokerCommand('stop', 'kafka');
+    await broker.release();
   }
 }

@@ -3,7 +3,7 @@
  * WebSocket API + RealtimePipeline) against a bare WebSocket reader doing only what any reader must
  * (JSON.parse of the frame, base64 decode, JSON.parse of the payload, acknowledgement), on the same topic of
  * a real broker, in the same run, alternating. ratio = monitor records/s ÷ bare records/s (medians).
- * Uses CLEAN_TEST_PULSAR_URL when set, else starts scripts/broker pulsar and stops it afterwards.
+ * Uses CLEAN_TEST_PULSAR_URL when set, else a broker running through scripts/broker, else starts one and stops it afterwards.
  */
 import WebSocket from 'ws';
 import { useBroker } from '../test/helpers/broker';

@@ -12,7 +12,7 @@ import { RealtimePipeline } from '../server/engine/pipeline';
 import { resolvePipelineConfig } from '../server/engine/config';
 import type { SourceSpec } from '../server/sources/types';
 import { silentLogger } from '../server/sources/types';
-import { brokerCommand } from '../test/helpers/broker';
+import { useBroker } from '../test/helpers/broker';
 import { orderEvent } from './records';
 
 const RECORDS = 250_000;
@@ -95,17 +95,8 @@ async function engineAlone(payloads: Buffer[]): Promise<number> {
 export async function run(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const out = (s: string): void => void process.stdout.write(s + '\n');
-  let url = process.env.CLEAN_TEST_REDIS_URL;
-  let started = false;
-  if (!url) {
-    // A server someone already runs through scripts/broker is used and left running.
-    url = await brokerCommand('url', 'redis').catch(() => undefined);
-    if (!url) {
-      url = await brokerCommand('start', 'redis');
-      started = true;
-    }
-  }
-  const { hostname, port } = new URL(url);
+  const broker = await useBroker('redis');
+  const { hostname, port } = new URL(broker.url);
   const client = new Redis({ host: hostname, port: Number(port), protocol: 2 });
   const key = `bench:redis:${process.pid}:${Date.now()}`;
   try {
@@ -119,8 +110,8 @@ export async function run(argv: string[]): Promise<void> {
     let monitorRps = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const b = await bare(client, key);
-      const m = await monitor(url, key);
-      const s = await sourceAlone(url, key);
+      const m = await monitor(broker.url, key);
+      const s = await sourceAlone(broker.url, key);
       const e = await engineAlone(payloads);
       out(
         `round ${round}: bare ${Math.round(b)} rec/s, monitor ${Math.round(m.rps)} rec/s (score ${m.score.toFixed(3)}), ratio ${(m.rps / b).toFixed(3)}; ` +
@@ -139,6 +130,6 @@ export async function run(argv: string[]): Promise<void> {
   } finally {
     await client.del(key).catch(() => undefined);
     client.disconnect();
-    if (started) await brokerCommand('stop', 'redis');
+    await broker.release();
   }
 }

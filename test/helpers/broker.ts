@@ -1,7 +1,7 @@
 /**
  * Real brokers for integration tests. `scripts/test.sh` starts each broker once and exports its URL
- * (CLEAN_TEST_REDIS_URL, CLEAN_TEST_KAFKA_URL, CLEAN_TEST_PULSAR_URL); a test file run on its own
- * starts the broker itself through the same `scripts/broker` and stops it afterwards.
+ * (CLEAN_TEST_REDIS_URL, CLEAN_TEST_KAFKA_URL, CLEAN_TEST_PULSAR_URL); a test file or benchmark run on
+ * its own uses a broker already running through `scripts/broker`, or starts one and stops it afterwards.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -27,9 +27,15 @@ export async function brokerCommand(action: 'start' | 'stop' | 'url', name: Brok
   return lines[lines.length - 1] ?? '';
 }
 
+/**
+ * The suite's broker (its URL exported by scripts/test.sh), else one already running through
+ * scripts/broker, else one started here; only the last is stopped on release.
+ */
 export async function useBroker(name: BrokerName): Promise<Broker> {
   const shared = process.env[`CLEAN_TEST_${name.toUpperCase()}_URL`];
   if (shared) return { url: shared, release: async () => {} };
+  const running = await brokerCommand('url', name).catch(() => '');
+  if (running) return { url: running, release: async () => {} };
   const url = await brokerCommand('start', name);
   return { url, release: async () => void (await brokerCommand('stop', name)) };
 }
