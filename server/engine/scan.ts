@@ -41,6 +41,13 @@ STRING_STOP[QUOTE] = STRING_STOP[BACKSLASH] = 1;
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 
+/** A copy of `a` with room for `size` entries. */
+function grown<A extends Int32Array | Uint8Array | Float64Array>(a: A, size: number): A {
+  const b = new (a.constructor as new (length: number) => A)(size);
+  b.set(a);
+  return b;
+}
+
 /** The top-level members of one record, as the field detectors take them: reused from record to record. */
 export class Members {
   count = 0;
@@ -62,24 +69,12 @@ export class Members {
     let size = this.codes.length;
     if (n <= size) return;
     while (size < n) size *= 2;
-    const ks = new Int32Array(size);
-    ks.set(this.keyStart);
-    this.keyStart = ks;
-    const ke = new Int32Array(size);
-    ke.set(this.keyEnd);
-    this.keyEnd = ke;
-    const codes = new Uint8Array(size);
-    codes.set(this.codes);
-    this.codes = codes;
-    const nums = new Float64Array(size);
-    nums.set(this.numbers);
-    this.numbers = nums;
-    const vs = new Int32Array(size);
-    vs.set(this.valueStart);
-    this.valueStart = vs;
-    const ve = new Int32Array(size);
-    ve.set(this.valueEnd);
-    this.valueEnd = ve;
+    this.keyStart = grown(this.keyStart, size);
+    this.keyEnd = grown(this.keyEnd, size);
+    this.codes = grown(this.codes, size);
+    this.numbers = grown(this.numbers, size);
+    this.valueStart = grown(this.valueStart, size);
+    this.valueEnd = grown(this.valueEnd, size);
   }
 }
 
@@ -369,8 +364,6 @@ export class RecordScanner {
   }
 
   private growStack(): void {
-    const s = new Uint8Array(this.stack.length * 2);
-    s.set(this.stack);
-    this.stack = s;
+    this.stack = grown(this.stack, this.stack.length * 2);
   }
 }

@@ -82,6 +82,10 @@ test('scanner: plain records are read on the fast path, exactly as JSON.parse re
     '{"a":[],"b":{},"c":[[]],"d":[{}],"e":[1,-1,0,0.5,-0.5,1e5,1E-5]}',
   ];
   for (const d of docs) assert.equal(agree(Buffer.from(d)), true, d);
+  // More members than the scanner's first arrays hold.
+  const wide = Buffer.from(JSON.stringify(Object.fromEntries(Array.from({ length: 300 }, (_, k) => [`k${k}`, k % 3 ? k / 8 : `v${k}`]))));
+  assert.equal(agree(wide), true);
+  assert.equal(members.count, 300);
   const deep = Buffer.from('{"d":' + '['.repeat(10_000) + ']'.repeat(10_000) + ',"o":' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5000) + '}');
   assert.equal(agree(deep), true);
 });
