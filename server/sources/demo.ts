@@ -108,7 +108,8 @@ export class DemoSource implements StreamSource {
       }
       if (this.closed) break;
       const batch: SourceMessage[] = new Array(count);
-      for (let i = 0; i < count; i++) batch[i] = { value: this.next() };
+      // As bytes, the way every broker hands them over, so that the demo takes the engine's usual path.
+      for (let i = 0; i < count; i++) batch[i] = { value: Buffer.from(this.next()) };
       yield batch;
     }
   }
