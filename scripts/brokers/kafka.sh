@@ -6,7 +6,11 @@
 #   kafka.sh url   <stateDir>   prints the URL of the running broker
 # KAFKA_SASL=scram (on the first start of a state dir; remembered after) makes the client listener SASL_PLAINTEXT
 # with SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN for user $KAFKA_SASL_USER (default clean) with password
-# $KAFKA_SASL_PASSWORD (default clean-secret). Ports are chosen once and kept, so a restart reuses them.
+# $KAFKA_SASL_PASSWORD (default clean-secret).
+# KAFKA_TLS=1 (on the first start of a state dir; remembered after) makes the client listener SSL (no client
+# certificate asked for) with a throwaway CA made by openssl: the CA certificate is always $stateDir/ca.pem, the
+# broker's certificate (for 127.0.0.1 and localhost) $stateDir/broker.pem. The controller listener stays plaintext.
+# Ports are chosen once and kept, so a restart reuses them.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=free-port.sh
@@ -44,6 +48,10 @@ load_settings() {
   if [ ! -f "$state/settings" ]; then
     local mode=plain
     case "${KAFKA_SASL:-}" in '' ) ;; scram) mode=scram ;; *) echo "kafka.sh: KAFKA_SASL must be 'scram' or unset" >&2; exit 2 ;; esac
+    case "${KAFKA_TLS:-}" in '' | 0) ;; 1) mode=tls ;; *) echo "kafka.sh: KAFKA_TLS must be 1 or unset" >&2; exit 2 ;; esac
+    if [ -n "${KAFKA_SASL:-}" ] && [ "$mode" = tls ]; then
+      echo "kafka.sh: KAFKA_SASL and KAFKA_TLS together (SASL_SSL) are not supported; choose one" >&2; exit 2
+    fi
     {
       echo "PORT=$(free_port)"
       echo "CONTROLLER_PORT=$(free_port)"
@@ -56,7 +64,47 @@ load_settings() {
   if [ "${KAFKA_SASL:-}" = scram ] && [ "$MODE" != scram ]; then
     echo "kafka.sh: $state was set up without SASL; use another state dir for KAFKA_SASL=scram (or delete this one)" >&2; exit 2
   fi
+  if [ "${KAFKA_TLS:-0}" = 1 ] && [ "$MODE" != tls ]; then
+    echo "kafka.sh: $state was set up without TLS; use another state dir for KAFKA_TLS=1 (or delete this one)" >&2; exit 2
+  fi
 }
+
+# A throwaway CA ($state/ca.pem) and a broker certificate it signs for 127.0.0.1 and localhost (made once).
+make_certs() {
+  [ -f "$state/ca.pem" ] && [ -f "$state/broker.pem" ] && [ -f "$state/broker-key.pem" ] && return 0
+  if ! command -v openssl >/dev/null 2>&1; then
+    echo "Installing openssl (Debian) for the TLS broker's certificates..." >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; } >&2
+  fi
+  local cnf='[req]
+distinguished_name = dn
+[dn]
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[broker]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+'
+  {
+    openssl req -x509 -config <(printf '%s' "$cnf") -extensions ca -newkey rsa:2048 -nodes -days 3650 \
+      -subj "/CN=Clean Streams test CA" -keyout "$state/ca-key.pem" -out "$state/ca.pem" &&
+    openssl req -new -config <(printf '%s' "$cnf") -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+      -keyout "$state/broker-key.pem" -out "$state/broker.csr" &&
+    openssl x509 -req -in "$state/broker.csr" -CA "$state/ca.pem" -CAkey "$state/ca-key.pem" -set_serial "0x$(openssl rand -hex 8)" \
+      -days 3650 -extfile <(printf '%s' "$cnf") -extensions broker -out "$state/broker.pem"
+  } >"$state/tls.log" 2>&1 || { echo "kafka.sh: making the TLS certificates failed; see $state/tls.log" >&2; cat "$state/tls.log" >&2; exit 1; }
+  chmod 600 "$state/ca-key.pem" "$state/broker-key.pem"
+  rm -f "$state/broker.csr"
+}
+
+# A PEM file as one Java properties value (newlines as \n escapes; Kafka's PEM parser wants the line breaks).
+pem_value() { awk 'NF { printf "%s\\n", $0 }' "$1"; }
 
 write_config() {
   local listeners protocol_map inter
@@ -64,6 +112,10 @@ write_config() {
     listeners="SASL_PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
     protocol_map="CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
     inter=SASL_PLAINTEXT
+  elif [ "$MODE" = tls ]; then
+    listeners="SSL://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+    protocol_map="CONTROLLER:PLAINTEXT,SSL:SSL"
+    inter=SSL
   else
     listeners="PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
     protocol_map="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
@@ -101,6 +153,18 @@ listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.com
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$(cat "$state/user-password")";
 EOF
   fi
+  if [ "$MODE" = tls ]; then
+    # PEM inline (ssl.keystore.location with PEM would need an encrypted key); the truststore is for the broker's own SSL clients.
+    cat >>"$state/server.properties" <<EOF
+ssl.keystore.type=PEM
+ssl.keystore.certificate.chain=$(pem_value "$state/broker.pem")
+ssl.keystore.key=$(pem_value "$state/broker-key.pem")
+ssl.truststore.type=PEM
+ssl.truststore.certificates=$(pem_value "$state/ca.pem")
+ssl.client.auth=none
+EOF
+    chmod 600 "$state/server.properties"
+  fi
   cat >"$state/log4j.properties" <<EOF
 log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.RollingFileAppender
@@ -133,12 +197,14 @@ format_storage() {
     { echo "kafka.sh: formatting KRaft storage failed; see $state/format.log" >&2; cat "$state/format.log" >&2; exit 1; }
 }
 
-# kcat -L proves the broker answers metadata requests on the client listener (with SASL when configured).
+# kcat -L proves the broker answers metadata requests on the client listener (with SASL or TLS when configured).
 serves_metadata() {
   local args=(-b "127.0.0.1:$PORT" -L -m 2)
   if [ "$MODE" = scram ]; then
     args+=(-X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=SCRAM-SHA-256 -X "sasl.username=$SASL_USER"
            -X "sasl.password=$(cat "$state/user-password")")
+  elif [ "$MODE" = tls ]; then
+    args+=(-X security.protocol=ssl -X "ssl.ca.location=$state/ca.pem")
   fi
   kcat "${args[@]}" 2>/dev/null | grep -q 'broker 1 at'
 }
@@ -167,6 +233,7 @@ start() {
     [ -f "$state/user-password" ] || printf '%s' "${KAFKA_SASL_PASSWORD:-clean-secret}" >"$state/user-password"
     chmod 600 "$state/broker-password" "$state/user-password"
   fi
+  if [ "$MODE" = tls ]; then make_certs; fi
   write_config
   format_storage
   local t0=$SECONDS

@@ -1,7 +1,7 @@
 /**
  * KafkaSource against a real Apache Kafka broker (KRaft, from Maven Central's jars) started by scripts/broker.
- * Every test uses its own topic, so the file can share one broker with the rest of the suite. The restart test
- * and the SASL/SCRAM tests run their own brokers (scripts/brokers/kafka.sh with private state dirs).
+ * Every test uses its own topic, so the file can share one broker with the rest of the suite. The restart test,
+ * the SASL/SCRAM tests and the TLS test run their own brokers (scripts/brokers/kafka.sh with private state dirs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -428,6 +428,52 @@ describe('KafkaSource with its own brokers', () => {
       });
     } finally {
       delete process.env.CLEAN_SECRET_KAFKA_TEST;
+      await ownProducer.disconnect().catch(() => undefined);
+      await run('bash', [kafkaScript, 'stop', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('TLS: with the CA as tls.ca or ?ca= every record reads; with only the system CAs the certificate error names tls.ca', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clean-kafka-tls-'));
+    const url = await startOwnBroker(dir, { KAFKA_TLS: '1' });
+    const ca = path.join(dir, 'ca.pem');
+    const own = new Kafka({ clientId: 'clean-test-tls', brokers: [hostPort(url)], ssl: { ca: [readFileSync(ca)] }, logLevel: logLevel.NOTHING });
+    const ownProducer = own.producer({ allowAutoTopicCreation: true });
+    const topic = 'tls-orders';
+    try {
+      await ownProducer.connect();
+      await produce(topic, 0, 10, ownProducer);
+      await ownProducer.disconnect();
+
+      const forms: Array<[string, SourceSpec]> = [
+        ['tls: { ca }', { ...spec(url, topic, { kind: 'earliest' }), tls: { ca } }],
+        ['?tls=true&ca=', spec(url, topic, { kind: 'earliest' }, `?tls=true&ca=${encodeURIComponent(ca)}`)],
+      ];
+      for (const [form, tlsSpec] of forms) {
+        const source = new KafkaSource(tlsSpec, recordingContext().ctx);
+        await source.connect();
+        const reading = drain(source);
+        await reading.waitUntil(() => reading.messages.length >= 10, `10 records over TLS with ${form}`);
+        await source.close();
+        await reading.done;
+        assert.deepEqual(reading.messages.map((m) => String(m.value)), range(0, 10).map(order), form);
+        assert.deepEqual(reading.messages.map((m) => m.position), range(0, 10).map((o) => `0@${o}`), form);
+      }
+
+      const systemCAs = new KafkaSource(spec(url, topic, { kind: 'earliest' }, '?tls=true'), recordingContext().ctx);
+      await assert.rejects(systemCAs.connect(), (err: unknown) => {
+        assert.ok(err instanceof SourceError);
+        assert.equal(err.code, 'tls');
+        assert.equal(
+          err.message,
+          `TLS connection to Kafka at ${hostPort(url)} failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE). ` +
+            `Check that this port speaks TLS and that tls.ca names the CA that signed the broker's certificate (and tls.cert/tls.key when the broker asks for a client certificate).`,
+        );
+        return true;
+      });
+      await systemCAs.close();
+    } finally {
       await ownProducer.disconnect().catch(() => undefined);
       await run('bash', [kafkaScript, 'stop', dir]);
       rmSync(dir, { recursive: true, force: true });
