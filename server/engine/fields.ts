@@ -83,12 +83,6 @@ export class FieldState {
   /** Robust reference of the slog values: median and scale (1.4826·MAD; see refresh() when MAD is 0). */
   center = 0;
   scale = 0;
-  /**
-   * The values rise (or fall) from record to record: ids, timestamps, counters. Such a field has no
-   * outliers: a window holding one Kafka partition's batch and then another's would put every record of
-   * the second batch far from the first's median.
-   */
-  sequence = false;
   /** Raw values outside [low, high] are outliers; ±Infinity while there is no reference. */
   low = -Infinity;
   high = Infinity;
@@ -212,9 +206,11 @@ export class FieldState {
       last = x;
       scratch[n++] = x;
     }
-    // In window order (one wrap-around aside): nine steps in ten going one way, none of them flat, is a sequence.
-    this.sequence = n >= minSamples && Math.max(rises, falls) >= SEQUENCE_SHARE * (n - 1);
-    if (n < 3 || this.sequence) {
+    // Values that rise (or fall) from record to record, nine steps in ten in window order, are a sequence:
+    // ids, timestamps, counters. They have no outliers: a window holding one Kafka partition's batch and
+    // then another's would put every record of the second batch far from the first's median.
+    const sequence = n >= minSamples && Math.max(rises, falls) >= SEQUENCE_SHARE * (n - 1);
+    if (n < 3 || sequence) {
       this.noReference();
       return;
     }

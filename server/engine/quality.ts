@@ -114,9 +114,6 @@ export class QualityEngine {
   /** The current record's top-level members, and their fields (null: over maxFields, not tracked). */
   private readonly members = new Members();
   private current: ReadonlyArray<FieldState | null> = [];
-  /** The current record: its parsed object, or (scanned) its bytes; rules and samples read values through these. */
-  private currentObj: Record<string, unknown> | null = null;
-  private currentBytes: Uint8Array | null = null;
   private readonly scanner = new RecordScanner();
   private readonly keySeen = new Set<string>();
   private readonly scratch: Float64Array;
@@ -299,14 +296,9 @@ export class QualityEngine {
       }
     }
     flags |= this.applyFields(slot, record, msg);
-    if ((this.rules.length !== 0 && this.enabled & Flag.Rules) || this.labelField) {
-      this.currentObj = obj;
-      this.currentBytes = obj === null ? (msg.value as Uint8Array) : null;
-      if (this.rules.length !== 0 && this.enabled & Flag.Rules) flags |= this.checkRules(slot, record, msg);
-      if (this.labelField) flags |= this.checkLabel(slot, record, msg);
-      this.currentObj = null;
-      this.currentBytes = null;
-    }
+    // The Rules bit is on only when `fields` declares rules (see the constructor).
+    if (this.enabled & Flag.Rules) flags |= this.checkRules(obj, slot, record, msg);
+    if (this.labelField) flags |= this.checkLabel(obj, slot, record, msg);
     return flags;
   }
 
@@ -335,7 +327,7 @@ export class QualityEngine {
         return 0;
       }
     }
-    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
+    const buf = asBuffer(b);
     const seen = this.keySeen;
     seen.clear();
     for (let k = 0; k < n; k++) {
@@ -456,10 +448,13 @@ export class QualityEngine {
     return f !== undefined && f.stamp === record ? f.member : -1;
   }
 
-  /** Member k's value: from the parsed object, or read from the scanned bytes (only strings and containers are decoded). */
-  private memberValue(k: number): unknown {
+  /**
+   * Member k's value: from the parsed object, or read from the scanned record's bytes (`obj` null; only
+   * strings and containers are decoded).
+   */
+  private memberValue(k: number, obj: Record<string, unknown> | null, msg: SourceMessage): unknown {
     const m = this.members;
-    if (this.currentObj !== null) return this.currentObj[m.keys[k]];
+    if (obj !== null) return obj[m.keys[k]];
     switch (m.codes[k]) {
       case Code.Number:
         return m.numbers[k];
@@ -468,7 +463,7 @@ export class QualityEngine {
       case Code.Null:
         return null;
       default: {
-        const b = this.currentBytes!;
+        const b = msg.value as Uint8Array;
         // A string without escapes is its bytes between the quotes; anything else is parsed on its own.
         if (m.codes[k] === Code.String && m.numbers[k] === 0) return utf8(b.subarray(m.valueStart[k] + 1, m.valueEnd[k] - 1));
         return JSON.parse(utf8(b.subarray(m.valueStart[k], m.valueEnd[k]))) as unknown;
@@ -476,7 +471,7 @@ export class QualityEngine {
     }
   }
 
-  private checkRules(slot: number, record: number, msg: SourceMessage): number {
+  private checkRules(obj: Record<string, unknown> | null, slot: number, record: number, msg: SourceMessage): number {
     const m = this.members;
     let flags = 0;
     for (const r of this.rules) {
@@ -509,15 +504,15 @@ export class QualityEngine {
         }
         if (!bad && code === Code.Number && (m.numbers[k] < r.min || m.numbers[k] > r.max)) bad = true;
         if (!bad && r.regex !== null) {
-          const v = this.memberValue(k);
+          const v = this.memberValue(k, obj, msg);
           bad = !r.regex.test(typeof v === 'string' ? v : JSON.stringify(v));
         }
-        if (!bad && r.allowed !== null) bad = !r.allowed.has(this.memberValue(k));
+        if (!bad && r.allowed !== null) bad = !r.allowed.has(this.memberValue(k, obj, msg));
       }
       if (bad) {
         r.ring[slot] = 1;
         r.count++;
-        if (flags === 0) this.samples[5].push(record, msg, Why.Rule, r.name, k < 0 ? undefined : this.memberValue(k), this.now);
+        if (flags === 0) this.samples[5].push(record, msg, Why.Rule, r.name, k < 0 ? undefined : this.memberValue(k, obj, msg), this.now);
         flags = Flag.Rules;
       }
     }
@@ -528,7 +523,7 @@ export class QualityEngine {
    * labels: a record far from its class centroid, relative to the class's spread (RMS distance of its
    * members), over the slog values of the numeric feature fields: a likely mislabelled record.
    */
-  private checkLabel(slot: number, record: number, msg: SourceMessage): number {
+  private checkLabel(obj: Record<string, unknown> | null, slot: number, record: number, msg: SourceMessage): number {
     this.labelOf[slot] = null;
     const features = this.labelFeatures;
     if (features === null) return 0;
@@ -546,7 +541,7 @@ export class QualityEngine {
       x[i] = slog(m.numbers[k]);
       sq += x[i] * x[i];
     }
-    const label = this.memberValue(at);
+    const label = this.memberValue(at, obj, msg);
     const key = String(label);
     let cls = this.labelClasses.get(key);
     if (cls === undefined) {
@@ -716,9 +711,13 @@ function retainable(msg: SourceMessage): SourceMessage {
   return copy;
 }
 
-/** A message's bytes as text; a plain Uint8Array (not a Buffer) is read as bytes too, not as "1,2,3". */
+/** The bytes as a Buffer (a view, not a copy), so that a plain Uint8Array decodes as text, not as "1,2,3". */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
+}
+
 function utf8(b: Uint8Array): string {
-  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length)).toString('utf8');
+  return asBuffer(b).toString('utf8');
 }
 
 function round(x: number): number {
