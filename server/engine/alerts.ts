@@ -1,17 +1,19 @@
 /**
- * The alert state machine, one per watched metric (the score, and each detector's rate):
- * an alert fires when the value crosses its threshold, not on every check; a second one fires once if it
- * turns critical; `recovered` follows when the value is back past the threshold by the hysteresis margin.
- * After an alert, the same metric stays quiet for the cooldown, so a value that flaps around its threshold
- * does not flood anyone.
+ * The alert state machine, one per watched metric (the score, and each detector): an alert fires when the
+ * metric starts to stand out, not on every check; a second one fires once if it turns critical; `recovered`
+ * follows when it no longer stands out. After an alert, the same metric stays quiet for the cooldown, so a
+ * value that flaps does not flood anyone.
  *
- * - score: breached below `qualityThreshold`, critical at or below `qualityThreshold - 0.2`,
- *   recovered at `qualityThreshold + hysteresis × (1 - qualityThreshold)`.
- * - detector rate: breached above its threshold, critical at or above `min(1, 3 × threshold)`,
- *   recovered at or below `threshold × (1 - hysteresis)`.
+ * - detector: stands out when any of its findings does (a field's rate departs from its learned baseline,
+ *   or a hard limit is passed; the detectors apply their own hysteresis). Critical at three times the
+ *   limit (and at least 25 % of records, for a baseline limit).
+ * - score: breached below `qualityThreshold` while some detector stands out (or always, when the user
+ *   wrote the threshold), so a score alert always names the fields behind it; critical at or below
+ *   `qualityThreshold - 0.2`; recovered at `qualityThreshold + hysteresis × (1 - qualityThreshold)`.
  */
 import type { DetectorName, PipelineConfig } from './config';
-import type { AlertEvent, MetricsEvent, RecoveredEvent, Sample, Severity } from './events';
+import type { AlertEvent, AlertField, MetricsEvent, RecoveredEvent, Sample, Severity } from './events';
+import type { Finding } from './detectors/types';
 
 interface MetricState {
   level: 0 | 1 | 2;
@@ -20,43 +22,52 @@ interface MetricState {
   lastFired: number;
 }
 
+/** Fields an alert names at most. */
+const ALERT_FIELDS = 5;
+
 export class AlertChecker {
   private readonly states = new Map<string, MetricState>();
 
   constructor(private readonly config: PipelineConfig) {}
 
   /**
-   * Evaluates one check. `clock` is seconds (time cooldown) or records (record cooldown), matching
-   * `config.cooldown`; `samples` gives the records behind a metric.
+   * Evaluates one check. `findings` are what stands out now (QualityEngine.judge); `clock` is seconds (time
+   * cooldown) or records (record cooldown), matching `config.cooldown`; `samples` gives the records behind a metric.
    */
-  evaluate(m: MetricsEvent, samples: (detector: DetectorName | null) => Sample[]): Array<AlertEvent | RecoveredEvent> {
+  evaluate(m: MetricsEvent, findings: readonly Finding[], samples: (detector: DetectorName | null) => Sample[]): Array<AlertEvent | RecoveredEvent> {
     const out: Array<AlertEvent | RecoveredEvent> = [];
     const clock = 'records' in this.config.cooldown ? m.records : m.time / 1000;
     const cooldown = 'records' in this.config.cooldown ? this.config.cooldown.records : this.config.cooldown.seconds;
-    const h = this.config.hysteresis;
     if (m.window > 0) {
       const t = this.config.qualityThreshold;
-      this.step('score', null, m, m.score, t, m.score < t, m.score <= t - 0.2, m.score >= t + h * (1 - t), clock, cooldown, samples, out);
+      const h = this.config.hysteresis;
+      const named = findings.length > 0 || this.config.scoreIsHard;
+      const breached = m.score < t && named;
+      const recovered = m.score >= t + h * (1 - t) || !named;
+      const alert = (severity: Severity): AlertEvent => this.alert(null, m, m.score, t, severity, findings, samples(null));
+      this.step('score', breached, m.score <= t - 0.2, recovered, clock, cooldown, m.window, alert, out);
     }
-    for (const [name, d] of Object.entries(m.detectors) as Array<[DetectorName, { rate: number; threshold: number }]>) {
-      const t = d.threshold;
-      this.step(name, name, m, d.rate, t, d.rate > t, d.rate >= Math.min(1, 3 * t), d.rate <= t * (1 - h), clock, cooldown, samples, out);
+    for (const name of Object.keys(m.detectors) as DetectorName[]) {
+      const mine = findings.filter((f) => f.detector === name);
+      const worst = mine[0];
+      const critical = worst !== undefined && worst.share >= Math.min(1, worst.hard ? 3 * worst.limit : Math.max(3 * worst.limit, 0.25));
+      const value = worst?.share ?? m.detectors[name]!.rate;
+      const threshold = worst?.limit ?? m.detectors[name]!.threshold;
+      const alert = (severity: Severity): AlertEvent => this.alert(name, m, value, threshold, severity, mine, samples(name));
+      this.step(name, worst !== undefined, critical, worst === undefined, clock, cooldown, m.window, alert, out);
     }
     return out;
   }
 
   private step(
     key: string,
-    detector: DetectorName | null,
-    m: MetricsEvent,
-    value: number,
-    threshold: number,
     breached: boolean,
     critical: boolean,
     recovered: boolean,
     clock: number,
     cooldown: number,
-    samples: (detector: DetectorName | null) => Sample[],
+    window: number,
+    alert: (severity: Severity) => AlertEvent,
     out: Array<AlertEvent | RecoveredEvent>,
   ): void {
     let s = this.states.get(key);
@@ -67,7 +78,7 @@ export class AlertChecker {
       if (clock - s.lastFired >= cooldown) {
         s.announced = true;
         s.lastFired = clock;
-        out.push(this.alert(detector, m, value, threshold, s.level === 2 ? 'critical' : 'warning', samples(detector)));
+        out.push(alert(s.level === 2 ? 'critical' : 'warning'));
       } else {
         s.announced = false;
       }
@@ -76,7 +87,10 @@ export class AlertChecker {
     if (recovered) {
       const severity: Severity = s.level === 2 ? 'critical' : 'warning';
       s.level = 0;
-      if (s.announced) out.push({ ...this.alert(detector, m, value, threshold, severity, []), type: 'recovered', message: recoveredMessage(detector, value, threshold, m.window) });
+      if (s.announced) {
+        const a = alert(severity);
+        out.push({ ...a, type: 'recovered', message: recoveredMessage(a, window), samples: [], fields: [] });
+      }
       s.announced = false;
       return;
     }
@@ -85,11 +99,12 @@ export class AlertChecker {
       s.level = 2;
       s.announced = true;
       s.lastFired = clock;
-      out.push(this.alert(detector, m, value, threshold, 'critical', samples(detector)));
+      out.push(alert('critical'));
     }
   }
 
-  private alert(detector: DetectorName | null, m: MetricsEvent, value: number, threshold: number, severity: Severity, samples: Sample[]): AlertEvent {
+  private alert(detector: DetectorName | null, m: MetricsEvent, value: number, threshold: number, severity: Severity, findings: readonly Finding[], samples: Sample[]): AlertEvent {
+    const fields = findings.slice(0, ALERT_FIELDS).map(toAlertField);
     return {
       type: 'alert',
       pipeline: m.pipeline,
@@ -99,23 +114,37 @@ export class AlertChecker {
       value,
       threshold,
       records: m.records,
-      message: alertMessage(detector, value, threshold, m.window, samples),
+      message: alertMessage(detector, value, threshold, m.window, findings, samples),
       samples,
+      fields,
     };
   }
 }
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
+function toAlertField(f: Finding): AlertField {
+  const out: AlertField = { name: f.name, share: round(f.share), usual: round(f.usual), detail: f.detail };
+  if (f.examples && f.examples.length) out.examples = f.examples;
+  if (f.range) out.range = f.range;
+  if (f.type) out.type = f.type;
+  if (f.usualType) out.usualType = f.usualType;
+  if (f.renamedFrom) out.renamedFrom = f.renamedFrom;
+  return out;
 }
 
-function alertMessage(detector: DetectorName | null, value: number, threshold: number, window: number, samples: Sample[]): string {
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+function alertMessage(detector: DetectorName | null, value: number, threshold: number, window: number, findings: readonly Finding[], samples: Sample[]): string {
   const where = samples.length ? ` Latest: record ${samples[0].record}${samples[0].position !== undefined ? ` (position ${samples[0].position})` : ''}.` : '';
-  if (detector === null) return `Quality score ${value.toFixed(3)} is below the threshold ${threshold.toFixed(2)} over the last ${window} records.${where}`;
-  return `${detector}: ${pct(value)} of the last ${window} records are flagged (threshold ${pct(threshold)}).${where}`;
+  const mine = detector === null ? findings : findings.filter((f) => f.detector === detector);
+  const more = mine.length > 1 ? ` (+${mine.length - 1} more)` : '';
+  const cause = mine.length ? `${detector === null ? `${mine[0].detector}: ` : ''}${mine[0].detail}${more}` : '';
+  if (detector === null) return `Quality score ${value.toFixed(3)} is below the threshold ${threshold.toFixed(2)} over the last ${window} records${cause ? `; ${cause}` : ''}.${where}`;
+  return `${detector}: ${cause} over the last ${window} records.${where}`;
 }
 
-function recoveredMessage(detector: DetectorName | null, value: number, threshold: number, window: number): string {
-  if (detector === null) return `Quality score is back to ${value.toFixed(3)} (threshold ${threshold.toFixed(2)}) over the last ${window} records.`;
-  return `${detector}: back to ${pct(value)} of the last ${window} records (threshold ${pct(threshold)}).`;
+function recoveredMessage(a: AlertEvent, window: number): string {
+  if (a.detector === null) return `Quality score is back to ${a.value.toFixed(3)} (threshold ${a.threshold.toFixed(2)}) over the last ${window} records.`;
+  return `${a.detector}: back to normal, ${(a.value * 100).toFixed(1)}% of the last ${window} records flagged.`;
 }

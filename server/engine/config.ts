@@ -22,10 +22,23 @@ export interface FieldRule {
 export type CheckInterval = { seconds: number } | { records: number };
 
 export interface OutlierOptions {
-  /** Robust z-score (|t - median| / (1.4826 MAD), t = sign(x)·log1p(|x|)) above which a value is an outlier. */
+  /**
+   * Fence reach: a value is a gross error when it lies more than `z` widths of the field's long-horizon
+   * span (its 0.5 %–99.5 % quantiles) below the span's low end or above its high end.
+   */
   z: number;
-  /** Values of a field needed in the window before it is judged. */
+  /** Values of a field needed before it is judged. */
   minSamples: number;
+}
+
+/** When a rate departs from its learned baseline (see server/engine/baseline.ts). */
+export interface BaselineOptions {
+  /** One-sided z of the departure. */
+  z: number;
+  /** Over-dispersion of real streams: the binomial variance of a window rate is multiplied by this. */
+  dispersion: number;
+  /** The smallest rise of a rate (0..1) that ever alerts. */
+  minJump: number;
 }
 
 export interface PipelineConfig {
@@ -35,8 +48,17 @@ export interface PipelineConfig {
   qualityThreshold: number;
   checkInterval: CheckInterval;
   detectors: DetectorName[];
-  /** Per-detector rate (fraction of window records flagged) above which an alert fires. */
+  /**
+   * Per-detector rate (fraction of window records flagged). Those the user writes are hard limits: above
+   * them an alert fires whatever the baseline. The `rules` threshold always is (rules are the user's own);
+   * the parse and duplicates defaults are hard limits while the baseline is learnt, and afterwards the
+   * smallest rise over the learned rate that alerts. The others show in the tree: those detectors alert
+   * on departures from their baseline.
+   */
   thresholds: Record<DetectorName, number>;
+  /** The thresholds the user wrote: hard limits. */
+  limits: Partial<Record<DetectorName, number>>;
+  baseline: BaselineOptions;
   /** Per-detector weight: a record's quality is 1 - sum of the weights of its issues, floored at 0. */
   weights: Record<DetectorName, number>;
   /** Field rules (the `rules` detector runs when any are given). */
@@ -44,6 +66,8 @@ export interface PipelineConfig {
   /** Field holding the class label, for the `labels` detector. */
   labelField?: string;
   outliers: OutlierOptions;
+  /** Whether the user wrote qualityThreshold: a written one alerts whenever the score is under it. */
+  scoreIsHard: boolean;
   /** A field counts as usual (so its absence is `missing`) once this share of window records carry it. */
   usualFieldShare: number;
   /** A score must climb this far above the threshold (a rate fall this fraction below its threshold) to recover. */
@@ -84,8 +108,11 @@ export function defaultPipelineConfig(): PipelineConfig {
     detectors: [...DEFAULT_DETECTORS],
     thresholds: { ...DEFAULT_THRESHOLDS },
     weights: { ...DEFAULT_WEIGHTS },
+    limits: {},
+    baseline: { z: 4, dispersion: 4, minJump: 0.02 },
+    scoreIsHard: false,
     fields: {},
-    outliers: { z: 5, minSamples: 50 },
+    outliers: { z: 3, minSamples: 50 },
     usualFieldShare: 0.97,
     hysteresis: 0.2,
     cooldown: { seconds: 30 },
@@ -105,6 +132,7 @@ export interface PipelineSettings {
   fields?: Record<string, FieldRule>;
   labelField?: string;
   outliers?: Partial<OutlierOptions>;
+  baseline?: Partial<BaselineOptions>;
   usualFieldShare?: number;
   hysteresis?: number;
   cooldown?: CheckInterval;
@@ -121,6 +149,9 @@ export function resolvePipelineConfig(settings: PipelineSettings = {}): Pipeline
     thresholds: { ...base.thresholds, ...stripUndefined(settings.thresholds ?? {}) },
     weights: { ...base.weights, ...stripUndefined(settings.weights ?? {}) },
     outliers: { ...base.outliers, ...stripUndefined(settings.outliers ?? {}) },
+    baseline: { ...base.baseline, ...stripUndefined(settings.baseline ?? {}) },
+    limits: stripUndefined(settings.thresholds ?? {}),
+    scoreIsHard: settings.qualityThreshold !== undefined,
     fields: settings.fields ?? {},
     detectors: [...(settings.detectors ?? base.detectors)],
   };
@@ -167,6 +198,9 @@ export function validatePipelineConfig(cfg: PipelineConfig): ConfigProblem[] {
     if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: `weights.${d}`, message: `unknown detector; use ${DETECTORS.join(', ')}` });
     else if (typeof v !== 'number' || !(v >= 0)) out.push({ path: `weights.${d}`, message: `must be a number ≥ 0 (got ${show(v)})` });
   }
+  if (!(cfg.baseline.z > 0)) out.push({ path: 'baseline.z', message: `must be a number > 0 (got ${show(cfg.baseline.z)})` });
+  if (!(cfg.baseline.dispersion >= 1)) out.push({ path: 'baseline.dispersion', message: `must be a number ≥ 1 (got ${show(cfg.baseline.dispersion)})` });
+  rate('baseline.minJump', cfg.baseline.minJump);
   if (!(cfg.outliers.z > 0)) out.push({ path: 'outliers.z', message: `must be a number > 0 (got ${show(cfg.outliers.z)})` });
   if (!Number.isInteger(cfg.outliers.minSamples) || cfg.outliers.minSamples < 3) out.push({ path: 'outliers.minSamples', message: `must be a whole number ≥ 3 (got ${show(cfg.outliers.minSamples)})` });
   if (!Number.isInteger(cfg.maxMessageBytes) || cfg.maxMessageBytes <= 0) out.push({ path: 'maxMessageBytes', message: `must be a positive whole number (got ${show(cfg.maxMessageBytes)})` });

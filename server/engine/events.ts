@@ -13,7 +13,41 @@ export interface DetectorMetrics {
   rate: number;
   /** Flagged records in the window. */
   count: number;
+  /** The configured threshold: a hard limit when the user wrote it (and for parse, duplicates and rules). */
   threshold: number;
+  /** Whether something behind this detector stands out from its learned baseline (or a hard limit) now. */
+  out?: boolean;
+}
+
+/** One field (or the record as a whole) behind an alert. */
+export interface AlertField {
+  /** The field, or null when the alert is about whole records (duplicates, parse). */
+  name: string | null;
+  /** Share of the window's records behind the alert, 0..1. */
+  share: number;
+  /** The learned normal share. */
+  usual: number;
+  /** What changed, in words ("\"amount\": 9% of records far outside its usual range 1.2 … 950 (usually 0.1%), e.g. 1200000"). */
+  detail: string;
+  /** Recent offending values. */
+  examples?: unknown[];
+  /** The usual range of a numeric field (its long-horizon 0.5 %–99.5 % span). */
+  range?: [number, number];
+  /** The type the field carries now, and the one it usually has (schema). */
+  type?: string;
+  usualType?: string;
+  /** Usual fields that went missing as this new one appeared: the other side of a likely rename. */
+  renamedFrom?: string[];
+}
+
+/** Where a pipeline's baseline stands: learning its first window, or watching against what it learnt. */
+export interface BaselineInfo {
+  state: 'learning' | 'ready';
+  /** Records learnt from so far (toward `needed` while learning). */
+  records: number;
+  needed: number;
+  /** Whether this baseline was restored from a saved state. */
+  restored?: boolean;
 }
 
 export interface FieldMetrics {
@@ -42,6 +76,8 @@ export interface MetricsEvent {
   throughput: number;
   detectors: Partial<Record<DetectorName, DetectorMetrics>>;
   fields: Record<string, FieldMetrics>;
+  /** Learning (baseline-driven detectors silent) or ready. */
+  baseline: BaselineInfo;
 }
 
 export type Severity = 'warning' | 'critical';
@@ -60,6 +96,8 @@ export interface AlertEvent {
   message: string;
   /** Up to 5 recent records behind the alert. */
   samples: Sample[];
+  /** The fields behind the alert, worst first (for a score alert: those of every detector standing out). */
+  fields: AlertField[];
 }
 
 export interface RecoveredEvent extends Omit<AlertEvent, 'type'> {

@@ -1,8 +1,10 @@
 /**
  * Per-field state for the missing, schema and outlier detectors: a ring of per-record type codes aligned
- * with the window, counts per type, and (for numeric fields) the transformed values and a robust reference.
+ * with the window, counts per type, the numeric values, the field's long-horizon reference (a quantile
+ * sketch and the fences derived from it) and the learned baseline of each of its rates.
  */
-import { median, selectKth } from './select';
+import { LogSketch, type SavedSketch } from './sketch';
+import { RateBaseline, type SavedBaseline } from './baseline';
 
 /** Type codes stored per window slot (low three bits); bit 3 marks an outlier. */
 export const enum Code {
@@ -16,12 +18,18 @@ export const enum Code {
   Array = 7,
 }
 export const OUTLIER_BIT = 8;
-/** A change (a usual field gone, a new type) is counted as a fault for this many windows, then accepted. */
-export const ACCEPT_AFTER_WINDOWS = 5;
 /** Share of steps between successive values that must go one way for a field to count as a sequence. */
 export const SEQUENCE_SHARE = 0.9;
-/** Values taken from the window to compute a field's robust reference. */
-export const REFERENCE_SAMPLE = 4096;
+/** Values of a window added to a field's sketch at most, each weighted by the stride it stands for. */
+export const SKETCH_SAMPLE = 256;
+/** Quantiles of the long-horizon reference whose span sets a field's fences. */
+export const FENCE_LOW_Q = 0.005;
+export const FENCE_HIGH_Q = 0.995;
+/** A level shift: this many of a field's last SHIFT_SPAN numbers beyond the same fence (see absorbShift). */
+export const SHIFT_RUN = 12;
+export const SHIFT_SPAN = 16;
+/** A shift whose new level is this many times the reference's largest magnitude is a unit slip, not a shift. */
+export const SLIP_FACTOR = 300;
 export const TYPE_NAMES = ['none', 'absent', 'null', 'number', 'string', 'boolean', 'object', 'array'];
 
 export const enum Flag {
@@ -61,6 +69,19 @@ export function unslog(t: number): number {
   return t >= 0 ? Math.expm1(t) : -Math.expm1(-t);
 }
 
+/** What a field's state saves: its learned schema, reference and baselines (its window is not saved). */
+export interface SavedField {
+  name: string;
+  usual: boolean;
+  type: number;
+  novel: boolean;
+  sketch?: SavedSketch;
+  ext?: [number, number];
+  missing: SavedBaseline;
+  outliers: SavedBaseline;
+  schema: SavedBaseline;
+}
+
 export class FieldState {
   readonly codes: Uint8Array;
   /** Numeric values, aligned with `codes`; allocated on the first number. */
@@ -77,15 +98,38 @@ export class FieldState {
   usual = false;
   /** The field's established type code once one type dominates; another type is then `schema` drift. */
   established = 0;
-  /** Record numbers since which the field has been mostly missing / mostly of another type (0: not). */
-  lowSince = 0;
-  typeDriftSince = 0;
-  /** Robust reference of the slog values: median and scale (1.4826·MAD; see refresh() when MAD is 0). */
-  center = 0;
-  scale = 0;
-  /** Raw values outside [low, high] are outliers; ±Infinity while there is no reference. */
+  /**
+   * The field appeared after the schema was learnt: every record that carries it is a `schema` issue until
+   * it is accepted (it lasted ACCEPT_AFTER_WINDOWS windows, or a user said it is normal).
+   */
+  novel = false;
+
+  /** Long-horizon reference of the field's numbers (normal windows only), null until the first number. */
+  sketch: LogSketch | null = null;
+  /** Levels absorbed as shifts (a sorted or grouped stream moving on), part of the reference. */
+  extLow = Infinity;
+  extHigh = -Infinity;
+  /** The reference's span: its FENCE_LOW_Q and FENCE_HIGH_Q quantiles (absorbed levels aside). */
+  refLow = NaN;
+  refHigh = NaN;
+  /** Raw values outside [low, high] are gross errors; ±Infinity while there is no reference. */
   low = -Infinity;
   high = Infinity;
+  /** How many numbers the field has carried (positions for the shift test). */
+  numbers = 0;
+  /** The last SHIFT_SPAN flagged values: their position among the numbers, slot, record, value and side (+1 high, -1 low). */
+  readonly flagAt = new Float64Array(SHIFT_SPAN);
+  readonly flagSlot = new Int32Array(SHIFT_SPAN);
+  readonly flagRecord = new Float64Array(SHIFT_SPAN);
+  readonly flagValue = new Float64Array(SHIFT_SPAN);
+  readonly flagSide = new Int8Array(SHIFT_SPAN);
+  private flagNext = 0;
+  /** Set by put() when it absorbed a level shift (side ±1); the engine then clears the flags the shift raised. */
+  shifted = 0;
+
+  readonly missingBase = new RateBaseline();
+  readonly outlierBase = new RateBaseline();
+  readonly schemaBase = new RateBaseline();
 
   /** The name as UTF-8, to recognise the field in a scanned message without decoding its key. */
   readonly keyBytes: Buffer;
@@ -108,9 +152,9 @@ export class FieldState {
 
   /**
    * Stores this record's value (its type code, and `x` when it is a number) in place of the slot's previous
-   * one and returns the issue flags it raises. `z` is the outlier cut-off, 0 when the outliers detector is off.
+   * one and returns the issue flags it raises. `z` is the fence reach, 0 when the outliers detector is off.
    */
-  put(slot: number, x: number, code: number, z: number): number {
+  put(slot: number, x: number, code: number, z: number, record: number): number {
     const old = this.codes[slot];
     // The common case, a value of the same type as the one it replaces, leaves the type counts alone.
     if ((old & 7) !== code) {
@@ -125,23 +169,71 @@ export class FieldState {
     if (old & OUTLIER_BIT) this.outliers--;
     let flags = 0;
     if (code >= Code.Number) {
-      if (this.established !== 0 && code !== this.established) flags = Flag.Schema;
+      if (this.novel || (this.established !== 0 && code !== this.established)) flags = Flag.Schema;
       if (code === Code.Number && z > 0) {
         let values = this.values;
         if (values === null) values = this.values = new Float64Array(this.codes.length);
         values[slot] = x;
-        // The cut-off |slog(x) - center| > z·scale, mapped to raw bounds at refresh: no log per record.
-        if (x < this.low || x > this.high) {
+        this.numbers++;
+        if ((x < this.low || x > this.high) && this.flagOutlier(slot, x, record)) {
           code |= OUTLIER_BIT;
           this.outliers++;
           flags |= Flag.Outliers;
         }
       }
-    } else if (this.usual) {
-      flags = Flag.Missing;
+    } else {
+      if (this.novel && code === Code.Null) flags = Flag.Schema;
+      else if (this.usual) flags = Flag.Missing;
     }
     this.codes[slot] = code;
     return flags;
+  }
+
+  /**
+   * Notes a value beyond a fence. When SHIFT_RUN of the field's last SHIFT_SPAN numbers lie beyond the
+   * same fence, most recent values have moved together: that is a level shift of a sorted or grouped
+   * stream (the next group, the next price band), not gross errors, which are scattered among normal values.
+   * The new level joins the reference, this value is not flagged, and `shifted` asks the engine to clear
+   * the run's earlier flags. A move to SLIP_FACTOR times the reference's largest magnitude is a unit slip
+   * and stays flagged.
+   */
+  private flagOutlier(slot: number, x: number, record: number): boolean {
+    const side = x > this.high ? 1 : -1;
+    const i = this.flagNext;
+    this.flagAt[i] = this.numbers;
+    this.flagSlot[i] = slot;
+    this.flagRecord[i] = record;
+    this.flagValue[i] = x;
+    this.flagSide[i] = side;
+    this.flagNext = (i + 1) % SHIFT_SPAN;
+    const since = this.numbers - SHIFT_SPAN;
+    let run = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let k = 0; k < SHIFT_SPAN; k++) {
+      if (this.flagAt[k] > since && this.flagSide[k] === side) {
+        run++;
+        const v = this.flagValue[k];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+    if (run < SHIFT_RUN) return true;
+    const sketch = this.sketch;
+    const scale = sketch === null ? 0 : Math.max(Math.abs(sketch.min), Math.abs(sketch.max), Math.abs(this.refLow), Math.abs(this.refHigh));
+    const level = Math.min(Math.abs(lo), Math.abs(hi));
+    if (scale > 0 && level >= SLIP_FACTOR * scale) return true;
+    if (lo < this.extLow) this.extLow = lo;
+    if (hi > this.extHigh) this.extHigh = hi;
+    this.setFences(this.lastReach);
+    this.shifted = side;
+    return false;
+  }
+
+  /** Forgets the flags of a shift the engine has cleared. */
+  clearShift(): void {
+    this.flagAt.fill(0);
+    this.shifted = 0;
   }
 
   /** Records in the window where the field appeared at all (null included). */
@@ -149,90 +241,174 @@ export class FieldState {
     return this.nonNull + this.counts[Code.Null];
   }
 
+  /** Share of the window's object records without a value (null or absent). */
+  missingRate(objects: number): number {
+    return objects > 0 ? (this.counts[Code.Absent] + this.counts[Code.Null]) / objects : 0;
+  }
+
+  /** Share of the window's object records carrying a value the schema did not expect (a new field, another type). */
+  schemaRate(objects: number): number {
+    if (objects === 0) return 0;
+    if (this.novel) return this.seen / objects;
+    return this.established !== 0 ? (this.nonNull - this.counts[this.established]) / objects : 0;
+  }
+
+  outlierRate(objects: number): number {
+    return objects > 0 ? this.outliers / objects : 0;
+  }
+
+  /** The share of the window's records whose value lies beyond today's fences (for learning: flags were raised against older ones). */
+  recount(objects: number): number {
+    const values = this.values;
+    if (values === null || objects === 0) return 0;
+    const codes = this.codes;
+    const low = this.low;
+    const high = this.high;
+    let n = 0;
+    for (let i = 0; i < codes.length; i++) {
+      if ((codes[i] & 7) === Code.Number) {
+        const x = values[i];
+        if (x < low || x > high) n++;
+      }
+    }
+    return n / objects;
+  }
+
+  private lastReach = 0;
+
   /**
-   * Re-derives usual/established/reference from the window (amortised: called every few records).
-   * A field becomes usual at `usualShare` and stops only after it has been under half for five windows,
-   * so that a fault episode cannot hide itself by becoming the norm; the established type likewise.
+   * Re-derives usual/established from the window, and the numeric reference: the window's new numbers
+   * (`fresh` records up to slot `end`, exclusive) join the sketch unless `learnValues` is false (the
+   * field's outliers stand out: a fault is not learnt), and the fences follow.
    */
-  refresh(objects: number, minSamples: number, usualShare: number, scratch: Float64Array, z: number, record: number): void {
+  refresh(objects: number, minSamples: number, usualShare: number, z: number, end: number, fresh: number, learnValues: boolean): void {
     const share = objects > 0 ? this.nonNull / objects : 0;
-    if (!this.usual) {
-      if (objects >= minSamples && share >= usualShare) this.usual = true;
-      this.lowSince = 0;
-    } else if (share >= 0.5) {
-      this.lowSince = 0;
-    } else if (this.lowSince === 0) {
-      this.lowSince = record;
-    } else if (record - this.lowSince >= ACCEPT_AFTER_WINDOWS * this.codes.length) {
-      // Mostly gone for five windows: its absence is the new normal, no longer a fault to count.
-      this.usual = false;
-      this.lowSince = 0;
-    }
-
-    let dom = 0;
-    for (let t = Code.Number; t <= Code.Array; t++) if (this.counts[t] > this.counts[dom]) dom = t;
+    if (!this.usual && !this.novel && objects >= minSamples && share >= usualShare) this.usual = true;
     if (this.established === 0) {
+      const dom = this.dominant();
       if (dom !== 0 && this.nonNull >= minSamples && this.counts[dom] >= usualShare * this.nonNull) this.established = dom;
-      this.typeDriftSince = 0;
-    } else if (this.counts[this.established] >= 0.5 * this.nonNull) {
-      this.typeDriftSince = 0;
-    } else if (this.typeDriftSince === 0) {
-      this.typeDriftSince = record;
-    } else if (record - this.typeDriftSince >= ACCEPT_AFTER_WINDOWS * this.codes.length) {
-      this.established = 0;
-      this.typeDriftSince = 0;
     }
-
     if (z <= 0 || this.values === null) return;
-    const numeric = this.counts[Code.Number];
-    if (numeric < minSamples) {
-      this.noReference();
-      return;
-    }
+    this.lastReach = z;
     const codes = this.codes;
     const values = this.values;
-    // Large windows are summarised by an even subsample of ~REFERENCE_SAMPLE values: the median and MAD
-    // of 4096 points are as good as exact for a cut-off at 5 robust SDs, at a fraction of the cost.
-    const stride = Math.max(1, Math.floor(codes.length / REFERENCE_SAMPLE));
+    const W = codes.length;
+    // Values that rise (or fall) from record to record, nine steps in ten in window order, are a sequence:
+    // ids, timestamps, counters. They have no outliers: a window holding one Kafka partition's batch and
+    // then another's would put every record of the second batch far from the first's range.
+    const stride = Math.max(1, Math.floor(W / 1024));
     let n = 0;
     let rises = 0;
     let falls = 0;
     let last = NaN;
-    for (let i = 0; i < codes.length; i += stride) {
+    for (let k = 0; k < W; k += stride) {
+      const i = (end + k) % W;
       if ((codes[i] & 7) !== Code.Number) continue;
       const x = values[i];
       if (x > last) rises++;
       else if (x < last) falls++;
       last = x;
-      scratch[n++] = x;
+      n++;
     }
-    // Values that rise (or fall) from record to record, nine steps in ten in window order, are a sequence:
-    // ids, timestamps, counters. They have no outliers: a window holding one Kafka partition's batch and
-    // then another's would put every record of the second batch far from the first's median.
-    const sequence = n >= minSamples && Math.max(rises, falls) >= SEQUENCE_SHARE * (n - 1);
-    if (n < 3 || sequence) {
+    if (n >= minSamples && Math.max(rises, falls) >= SEQUENCE_SHARE * (n - 1)) {
       this.noReference();
       return;
     }
-    for (let i = 0; i < n; i++) scratch[i] = slog(scratch[i]);
-    const center = median(scratch, n);
-    for (let i = 0; i < n; i++) scratch[i] = Math.abs(scratch[i] - center);
-    const mad = median(scratch, n);
-    this.center = center;
-    // Over half the values equal: fall back to the 95th percentile of deviations (σ ≈ d95 / 1.96), so that
-    // the other common values of a discrete field are not outliers. All but a few equal: no judgement.
-    this.scale = mad > 0 ? 1.4826 * mad : selectKth(scratch, n, Math.floor(0.95 * (n - 1))) / 1.96;
-    if (this.scale > 0) {
-      this.low = unslog(center - z * this.scale);
-      this.high = unslog(center + z * this.scale);
-    } else {
+    if (learnValues && fresh > 0) {
+      const sketch = this.sketch ?? (this.sketch = new LogSketch());
+      const take = Math.min(fresh, W);
+      const step = Math.max(1, Math.floor(take / SKETCH_SAMPLE));
+      for (let k = take; k > 0; k -= step) {
+        const i = (end - k + W) % W;
+        const c = codes[i];
+        if (c === Code.Number) sketch.add(values[i], step);
+      }
+    }
+    const sketch = this.sketch;
+    if (sketch === null || sketch.count < minSamples) {
       this.noReference();
+      return;
+    }
+    this.refLow = sketch.quantile(FENCE_LOW_Q);
+    this.refHigh = sketch.quantile(FENCE_HIGH_Q);
+    this.setFences(z);
+  }
+
+  /** Fences at `z` widths beyond the reference span (quantile span joined with absorbed levels). */
+  private setFences(z: number): void {
+    if (Number.isNaN(this.refLow)) return;
+    const lo = Math.min(this.refLow, this.extLow);
+    const hi = Math.max(this.refHigh, this.extHigh);
+    // A field that is constant in its reference is judged on its magnitude; an all-zero one is not judged.
+    const w = hi > lo ? hi - lo : 0.5 * Math.max(Math.abs(lo), Math.abs(hi));
+    if (w > 0) {
+      this.low = lo - z * w;
+      this.high = hi + z * w;
+    } else {
+      this.low = -Infinity;
+      this.high = Infinity;
     }
   }
 
+  /** The most common value type in the window (0 when it holds none). */
+  dominant(): number {
+    let dom = 0;
+    for (let t = Code.Number; t <= Code.Array; t++) if (this.counts[t] > this.counts[dom]) dom = t;
+    return dom;
+  }
+
   private noReference(): void {
-    this.scale = 0;
     this.low = -Infinity;
     this.high = Infinity;
+  }
+
+  /** Takes the window's numbers into the reference as absorbed levels (a lasting or accepted change). */
+  absorbWindow(): void {
+    const values = this.values;
+    if (values === null) return;
+    const codes = this.codes;
+    for (let i = 0; i < codes.length; i++) {
+      if ((codes[i] & 7) !== Code.Number) continue;
+      const x = values[i];
+      if (x < this.extLow) this.extLow = x;
+      if (x > this.extHigh) this.extHigh = x;
+    }
+    this.setFences(this.lastReach);
+  }
+
+  /** Forgets the numeric reference (a user accepted a new level): the next refresh learns it from the window. */
+  resetReference(): void {
+    this.sketch = null;
+    this.extLow = Infinity;
+    this.extHigh = -Infinity;
+    this.refLow = this.refHigh = NaN;
+    this.noReference();
+  }
+
+  toJSON(): SavedField {
+    const out: SavedField = {
+      name: this.name,
+      usual: this.usual,
+      type: this.established,
+      novel: this.novel,
+      missing: this.missingBase.toJSON(),
+      outliers: this.outlierBase.toJSON(),
+      schema: this.schemaBase.toJSON(),
+    };
+    if (this.sketch !== null && this.sketch.count > 0) out.sketch = this.sketch.toJSON();
+    if (this.extLow <= this.extHigh) out.ext = [this.extLow, this.extHigh];
+    return out;
+  }
+
+  /** Restores a saved field (its window starts empty). */
+  static from(saved: SavedField, windowSize: number): FieldState {
+    const f = new FieldState(String(saved.name), windowSize);
+    f.usual = saved.usual === true;
+    f.established = Number.isInteger(saved.type) && saved.type >= Code.Number && saved.type <= Code.Array ? saved.type : 0;
+    f.novel = saved.novel === true;
+    if (saved.sketch) f.sketch = LogSketch.from(saved.sketch);
+    if (Array.isArray(saved.ext) && saved.ext.length === 2) [f.extLow, f.extHigh] = saved.ext;
+    for (const [b, s] of [[f.missingBase, saved.missing], [f.outlierBase, saved.outliers], [f.schemaBase, saved.schema]] as const) Object.assign(b, RateBaseline.from(s));
+    return f;
   }
 }

@@ -172,10 +172,11 @@ export class RealtimePipeline {
     const throughput = elapsed > 0 ? (engine.records - this.lastCheckRecords) / elapsed : 0;
     this.lastCheckTime = now;
     this.lastCheckRecords = engine.records;
-    const m = engine.metrics(this.name, now, throughput);
+    const findings = engine.judge();
+    const m = engine.metrics(this.name, now, throughput, findings);
     this.last = m;
     this.emit('metrics', m);
-    for (const e of this.checker.evaluate(m, (d) => engine.recentSamples(d, 5))) {
+    for (const e of this.checker.evaluate(m, findings, (d) => engine.recentSamples(d, 5))) {
       if (e.type === 'alert') {
         this.log.info(`[${this.name}] ${e.severity} alert: ${e.message}`);
         this.emit('alert', e);

@@ -1,16 +1,42 @@
 /**
  * The streaming quality engine: a ring window of the last `windowSize` records' issue flags and
  * qualities, incremental detectors, and the running score. Per record it does O(fields) work and no
- * whole-window pass; the only window-sized work (robust references) runs every few hundred records.
+ * whole-window pass; the window-sized work (references, baselines) runs once a window.
+ *
+ * Flagging is per record; judging is per check: each detector (server/engine/detectors/) compares its
+ * rates with the baseline it learnt from earlier normal windows and names what stands out.
  */
 import type { PipelineConfig, DetectorName } from './config';
 import { DETECTORS } from './config';
-import type { MetricsEvent, FieldMetrics, Sample, SampleRecord, DetectorMetrics } from './events';
+import type { MetricsEvent, FieldMetrics, Sample, SampleRecord, DetectorMetrics, BaselineInfo } from './events';
 import type { SourceMessage } from '../sources/types';
 import { isSharedView } from '../sources/types';
-import { Code, FieldState, Flag, TYPE_NAMES, codeOf, slog } from './fields';
+import { Code, FieldState, Flag, OUTLIER_BIT, TYPE_NAMES, codeOf, slog, type SavedField } from './fields';
 import { HashCounter, hashBytes, hashOut, hashString } from './hash';
 import { Members, RecordScanner } from './scan';
+import type { Significance } from './baseline';
+import type { Detector, EngineView, Finding } from './detectors/types';
+import { createOutliers } from './detectors/outliers';
+import { createMissing } from './detectors/missing';
+import { createSchema } from './detectors/schema';
+import { createDuplicates } from './detectors/duplicates';
+import { createParse } from './detectors/parse';
+import { createRules } from './detectors/rules';
+import { createLabels } from './detectors/labels';
+
+/** The saved learned state of a pipeline (`--state`, the extension's storage). */
+export interface SavedEngine {
+  version: 1;
+  windowSize: number;
+  /** Records learnt from. */
+  learnedRecords: number;
+  known: string[];
+  fields: SavedField[];
+  detectors: Partial<Record<DetectorName, unknown>>;
+}
+
+/** Names of fields that were part of the schema, remembered beyond the window (bounded). */
+const KNOWN_FIELDS_MAX = 4096;
 
 /** Detector bit for each name, in DETECTORS order (outliers = 1 … labels = 64). */
 export const DETECTOR_BIT: Record<DetectorName, number> = {
@@ -84,7 +110,7 @@ class SampleRing {
   }
 }
 
-export class QualityEngine {
+export class QualityEngine implements EngineView {
   readonly windowSize: number;
   /** Records consumed so far. */
   records = 0;
@@ -98,7 +124,8 @@ export class QualityEngine {
   private readonly hashHi: Uint32Array;
   private readonly hashLo: Uint32Array;
   private qualitySum = 0;
-  private objects = 0;
+  /** Object records in the window. */
+  objects = 0;
   private objectsSeen = 0;
   private readonly detectorCount = new Int32Array(7);
   private readonly qualityByFlags = new Int32Array(128);
@@ -116,9 +143,17 @@ export class QualityEngine {
   private current: ReadonlyArray<FieldState | null> = [];
   private readonly scanner = new RecordScanner();
   private readonly keySeen = new Set<string>();
-  private readonly scratch: Float64Array;
   private readonly refreshEvery: number;
   private nextRefresh: number;
+  private lastRefresh = 0;
+  /** Records at the last time baselines learnt from a window, and how many records they learnt from in all. */
+  private lastLearn = 0;
+  private learnedRecords = 0;
+  private restored = false;
+  /** Field names that belong to the learnt schema (a field new to it is flagged by `schema`). */
+  private readonly known = new Set<string>();
+  readonly significance: Significance;
+  private readonly judges: Detector[] = [];
   private readonly rules: CompiledRule[];
   private readonly samples: SampleRing[] = DETECTORS.map(() => new SampleRing());
   /** The clock for sample times; the pipeline sets it once per batch rather than once per record. */
@@ -140,7 +175,6 @@ export class QualityEngine {
     this.isObject = new Uint8Array(W);
     this.hashHi = new Uint32Array(W);
     this.hashLo = new Uint32Array(W);
-    this.scratch = new Float64Array(W);
     let enabled = 0;
     for (const d of config.detectors) enabled |= DETECTOR_BIT[d];
     if (Object.keys(config.fields).length === 0) enabled &= ~Flag.Rules;
@@ -148,11 +182,11 @@ export class QualityEngine {
     if (!this.labelField) enabled &= ~Flag.Labels;
     this.enabled = enabled;
     this.z = enabled & Flag.Outliers ? config.outliers.z : 0;
+    this.significance = config.baseline;
     this.minSamples = Math.min(config.outliers.minSamples, W);
     this.duplicates = enabled & Flag.Duplicates ? new HashCounter(W) : null;
-    // References are recomputed once a window (at most every 8,192 records): upkeep stays at a few
-    // operations a record, and a level shift is judged against the old level for one to two windows
-    // (fields that move steadily, ids and timestamps, are sequences and have no reference at all).
+    // References are refreshed as the first window fills (after minSamples values, then at doubling
+    // counts), then once a window (at most every 8,192 records): upkeep stays at a few operations a record.
     this.refreshEvery = Math.max(16, Math.min(8192, W));
     this.nextRefresh = this.minSamples;
     for (let f = 0; f < 128; f++) {
@@ -175,6 +209,16 @@ export class QualityEngine {
     }));
     this.labelVec = new Float64Array(8);
     if (this.labelField) this.labelOf = new Array(W).fill(null);
+    const makers: Record<DetectorName, () => Detector> = {
+      outliers: createOutliers,
+      duplicates: createDuplicates,
+      missing: createMissing,
+      schema: createSchema,
+      parse: createParse,
+      rules: () => createRules(this.rules),
+      labels: createLabels,
+    };
+    for (const d of DETECTORS) if (enabled & DETECTOR_BIT[d]) this.judges.push(makers[d]());
   }
 
   /** Takes one record through decode, the detectors and the score. */
@@ -369,7 +413,6 @@ export class QualityEngine {
   private resolveKeys(n: number, record: number, msg: SourceMessage): number {
     const m = this.members;
     const map = this.fieldMap;
-    const warm = this.objectsSeen > this.minSamples;
     const next = this.nextShape;
     next.length = 0;
     let flags = 0;
@@ -379,13 +422,12 @@ export class QualityEngine {
       let f = map.get(key) ?? null;
       if (f === null) {
         if (this.fieldList.length < this.config.maxFields) {
-          f = new FieldState(key, this.windowSize);
-          map.set(key, f);
-          this.fieldList.push(f);
+          f = this.addField(key);
         } else {
           complete = false;
+          // Untracked (over maxFields): still a field outside the learnt schema.
+          if (this.learnedRecords > 0 && !this.known.has(key)) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
         }
-        if (warm) flags |= this.flagSchema(record, msg, Why.NewField, key, undefined);
       }
       next.push(f);
     }
@@ -416,15 +458,17 @@ export class QualityEngine {
       f.member = k;
       const code = codes[k];
       const x = numbers[k];
-      const got = f.put(slot, x, code, z);
+      const got = f.put(slot, x, code, z, record);
       if (got !== 0) flags |= this.noteField(got, f, x, code, record, msg);
+      if (f.shifted !== 0) this.clearShift(f);
     }
     const list = this.fieldList;
     if (tracked !== list.length) {
       for (let k = 0; k < list.length; k++) {
         const f = list[k];
         if (f.stamp === record) continue;
-        if (f.put(slot, 0, Code.Absent, 0) !== 0) flags |= this.noteField(Flag.Missing, f, 0, Code.Absent, record, msg);
+        const got = f.put(slot, 0, Code.Absent, 0, record);
+        if (got !== 0) flags |= this.noteField(got, f, 0, Code.Absent, record, msg);
       }
     }
     return flags;
@@ -432,9 +476,51 @@ export class QualityEngine {
 
   private noteField(got: number, f: FieldState, v: number, code: number, record: number, msg: SourceMessage): number {
     if (got & Flag.Missing) this.samples[2].push(record, msg, Why.Missing, f.name, undefined, this.now);
-    if (got & Flag.Schema) this.samples[3].push(record, msg, Why.TypeChange, f.name, code, this.now);
+    if (got & Flag.Schema) this.samples[3].push(record, msg, f.novel ? Why.NewField : Why.TypeChange, f.name, code, this.now);
     if (got & Flag.Outliers) this.samples[0].push(record, msg, Why.Outlier, f.name, v, this.now);
     return got;
+  }
+
+  /** A field first seen now: new to the schema once the schema has been learnt (and it is not a known one back). */
+  private addField(name: string): FieldState {
+    const f = new FieldState(name, this.windowSize);
+    if (this.learnedRecords > 0 && !this.known.has(name)) {
+      f.novel = true;
+      // Its baseline is "never seen": any lasting share of records carrying it stands out.
+      f.schemaBase.windows = 1;
+    }
+    this.fieldMap.set(name, f);
+    this.fieldList.push(f);
+    return f;
+  }
+
+  /**
+   * A field's outlier flags turned out to be a level shift (FieldState.flagOutlier): clears them from the
+   * records still in the window, and from the records' flags and quality when no other field made them outliers.
+   */
+  private clearShift(f: FieldState): void {
+    const side = f.shifted;
+    const oldest = this.records - this.size;
+    const list = this.fieldList;
+    for (let k = 0; k < f.flagAt.length; k++) {
+      if (f.flagSide[k] !== side || f.flagAt[k] === 0 || f.flagRecord[k] <= oldest || f.flagRecord[k] >= this.records) continue;
+      const slot = f.flagSlot[k];
+      if (!(f.codes[slot] & OUTLIER_BIT)) continue;
+      f.codes[slot] &= ~OUTLIER_BIT;
+      f.outliers--;
+      let other = false;
+      for (let i = 0; i < list.length && !other; i++) other = list[i] !== f && (list[i].codes[slot] & OUTLIER_BIT) !== 0;
+      const flags = this.flags[slot];
+      if (!other && flags & Flag.Outliers) {
+        const next = flags & ~Flag.Outliers;
+        this.flags[slot] = next;
+        this.detectorCount[0]--;
+        const q = this.qualityByFlags[next];
+        this.qualitySum += q - this.quality[slot];
+        this.quality[slot] = q;
+      }
+    }
+    f.clearShift();
   }
 
   private flagSchema(record: number, msg: SourceMessage, why: Why, field: string, value: unknown): number {
@@ -590,13 +676,25 @@ export class QualityEngine {
     this.labelOf[slot] = null;
   }
 
-  /** Amortised upkeep: per-field references, vanished fields, label features. */
+  /**
+   * Amortised upkeep: once a full window has passed, the baselines learn from it (after each detector has
+   * judged it, so that what stands out is not learnt); then per-field references, vanished fields, label features.
+   */
   private refresh(): void {
     const list = this.fieldList;
+    const fresh = this.records - this.lastRefresh;
+    if (this.size === this.windowSize && this.records - this.lastLearn >= Math.min(this.windowSize, 8192)) {
+      this.judge();
+      for (const d of this.judges) d.learn(this);
+      this.learnedRecords += this.records - this.lastLearn;
+      this.lastLearn = this.records;
+      for (const f of list) if (!f.novel && this.known.size < KNOWN_FIELDS_MAX) this.known.add(f.name);
+    }
     for (let i = list.length - 1; i >= 0; i--) {
       const f = list[i];
-      if (f.seen === 0) {
-        // Gone from the whole window: forget it (memory stays bounded by the window).
+      // Gone from the whole window: forget it (memory stays bounded by the window), unless it is a usual
+      // field, whose absence stays a fault until it is accepted.
+      if (f.seen === 0 && !(f.usual && f.missingBase.windows > 0)) {
         for (let s = 0; s < this.windowSize; s++) f.evict(s);
         list[i] = list[list.length - 1];
         list.pop();
@@ -606,8 +704,9 @@ export class QualityEngine {
         this.current = [];
         continue;
       }
-      f.refresh(this.objects, this.minSamples, this.config.usualFieldShare, this.scratch, this.z, this.records);
+      f.refresh(this.objects, this.minSamples, this.config.usualFieldShare, this.z, this.slot, fresh, f.outlierBase.outSince === 0);
     }
+    this.lastRefresh = this.records;
     if (this.labelField && this.labelFeatures === null && this.objectsSeen >= this.minSamples) {
       const feats = list.filter((f) => f.established === Code.Number && f.name !== this.labelField).slice(0, 8).map((f) => f.name);
       if (feats.length > 0) {
@@ -615,7 +714,97 @@ export class QualityEngine {
         this.labelX = new Float64Array(this.windowSize * feats.length);
       }
     }
-    this.nextRefresh = this.records + Math.max(this.minSamples, Math.min(this.refreshEvery, this.size));
+    let next = this.records + Math.max(this.minSamples, Math.min(this.refreshEvery, this.size));
+    // The first learning point is the first full window.
+    if (this.records < this.windowSize) next = Math.min(next, this.windowSize);
+    this.nextRefresh = next;
+  }
+
+  /** What stands out now, every detector's findings worst first (updates each metric's standing: once per check). */
+  judge(): Finding[] {
+    const out: Finding[] = [];
+    for (const d of this.judges) d.judge(this, out);
+    return out;
+  }
+
+  /**
+   * "This is normal": the current level of `detector` (every detector when null) on `field` (every field
+   * when null) becomes the baseline. Returns how many metrics were reset.
+   */
+  accept(detector: DetectorName | null, field: string | null): number {
+    let n = 0;
+    for (const d of this.judges) if (detector === null || d.name === detector) n += d.accept(this, field);
+    for (const f of this.fieldList) if (!f.novel && this.known.size < KNOWN_FIELDS_MAX) this.known.add(f.name);
+    return n;
+  }
+
+  /** Whether the first window has been learnt (or a saved baseline restored). */
+  get learned(): boolean {
+    return this.learnedRecords > 0;
+  }
+
+  get baselineInfo(): BaselineInfo {
+    const info: BaselineInfo = this.learned
+      ? { state: 'ready', records: this.learnedRecords, needed: this.windowSize }
+      : { state: 'learning', records: Math.min(this.records, this.windowSize), needed: this.windowSize };
+    if (this.restored) info.restored = true;
+    return info;
+  }
+
+  get fieldStates(): readonly FieldState[] {
+    return this.fieldList;
+  }
+
+  flagged(detector: DetectorName): number {
+    return this.detectorCount[DETECTORS.indexOf(detector)];
+  }
+
+  examples(detector: DetectorName, field: string, limit: number): unknown[] {
+    const ring = this.samples[DETECTORS.indexOf(detector)];
+    const out: unknown[] = [];
+    const oldest = this.records - this.size;
+    for (let k = 0; k < ring.size && out.length < limit; k++) {
+      const i = (ring.next - 1 - k + SAMPLE_RING) % SAMPLE_RING;
+      if (ring.fields[i] !== field || ring.records[i] <= oldest) continue;
+      if (detector === 'outliers' || detector === 'rules') out.push(ring.values[i]);
+      else {
+        const v = valueIn(ring.messages[i]!, field);
+        if (v !== undefined) out.push(v);
+      }
+    }
+    return out;
+  }
+
+  /** The learned state, to save (`--state`, the extension's storage); restoring it resumes without relearning. */
+  save(): SavedEngine {
+    const detectors: Partial<Record<DetectorName, unknown>> = {};
+    for (const d of this.judges) if (d.save) detectors[d.name] = d.save();
+    return {
+      version: 1,
+      windowSize: this.windowSize,
+      learnedRecords: this.learnedRecords,
+      known: [...this.known],
+      fields: this.fieldList.filter((f) => !f.novel || f.seen > 0).map((f) => f.toJSON()),
+      detectors,
+    };
+  }
+
+  /** Restores a saved state (before the first record). Throws on a state that is not one. */
+  restore(saved: SavedEngine): void {
+    if (!saved || saved.version !== 1 || !Array.isArray(saved.fields) || !Array.isArray(saved.known)) throw new Error('not a saved baseline of this version');
+    for (const name of saved.known.slice(0, KNOWN_FIELDS_MAX)) if (typeof name === 'string') this.known.add(name);
+    for (const sf of saved.fields.slice(0, this.config.maxFields)) {
+      if (!sf || typeof sf.name !== 'string' || this.fieldMap.has(sf.name)) continue;
+      const f = FieldState.from(sf, this.windowSize);
+      this.fieldMap.set(f.name, f);
+      this.fieldList.push(f);
+    }
+    for (const d of this.judges) if (d.load && saved.detectors?.[d.name] !== undefined) d.load(saved.detectors[d.name]);
+    this.learnedRecords = Math.max(0, Number(saved.learnedRecords) || 0);
+    this.restored = this.learnedRecords > 0;
+    this.shape = [];
+    this.nextShape = [];
+    this.current = [];
   }
 
   /** Mean record quality over the window, 0..1; 1 for an empty window. */
@@ -632,11 +821,13 @@ export class QualityEngine {
   }
 
   /** The metrics of the current window (allocates: called once per check, not per record). */
-  metrics(pipeline: string, time: number, throughput: number): MetricsEvent {
+  metrics(pipeline: string, time: number, throughput: number, findings?: readonly Finding[]): MetricsEvent {
     const detectors: Partial<Record<DetectorName, DetectorMetrics>> = {};
     for (const d of this.activeDetectors) {
       const count = this.detectorCount[DETECTORS.indexOf(d)];
-      detectors[d] = { rate: round(this.size ? count / this.size : 0), count, threshold: this.config.thresholds[d] };
+      const m: DetectorMetrics = { rate: round(this.size ? count / this.size : 0), count, threshold: this.config.thresholds[d] };
+      if (findings) m.out = findings.some((x) => x.detector === d);
+      detectors[d] = m;
     }
     const fields: Record<string, FieldMetrics> = Object.create(null);
     const sorted = [...this.fieldList].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -660,6 +851,7 @@ export class QualityEngine {
       throughput: Math.round(throughput),
       detectors,
       fields: { ...fields },
+      baseline: this.baselineInfo,
     };
   }
 
@@ -709,6 +901,18 @@ function retainable(msg: SourceMessage): SourceMessage {
   if (msg.headers !== undefined) copy.headers = msg.headers;
   if (msg.timestamp !== undefined) copy.timestamp = msg.timestamp;
   return copy;
+}
+
+/** A field's value in a kept message (parsed again: only when an alert asks for examples). */
+function valueIn(msg: SourceMessage, field: string): unknown {
+  let v: unknown = msg.value;
+  try {
+    if (typeof v === 'string') v = JSON.parse(v);
+    else if (v instanceof Uint8Array) v = JSON.parse(utf8(v));
+  } catch {
+    return undefined;
+  }
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[field] : undefined;
 }
 
 /** The bytes as a Buffer (a view, not a copy), so that a plain Uint8Array decodes as text, not as "1,2,3". */
@@ -763,9 +967,9 @@ function describe(why: Why, field: string | null, value: unknown, msg: SourceMes
     case Why.TypeChange:
       return `field "${name}" is ${TYPE_NAMES[value as number]}, not its usual type`;
     case Why.NewField:
-      return `field "${name}" was not seen in the window before`;
+      return `field "${name}" is not part of the learnt schema`;
     case Why.Outlier:
-      return `field "${name}" = ${show(value)} is far from the window's distribution`;
+      return `field "${name}" = ${show(value)} is far outside its usual range`;
     case Why.Rule:
       return `field "${name}" = ${value === undefined ? 'absent' : show(value)} breaks its rule`;
     case Why.Label:

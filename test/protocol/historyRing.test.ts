@@ -15,6 +15,7 @@ const metrics = (time: number, score: number, pipeline = 'p', dup?: number): Met
   throughput: 1,
   detectors: dup === undefined ? {} : { duplicates: { rate: dup, count: 1, threshold: 0.05 } },
   fields: {},
+  baseline: { state: 'ready', records: 10, needed: 10 },
 });
 
 describe('PipelineHistoryRing', () => {
@@ -41,7 +42,7 @@ describe('PipelineHistoryRing', () => {
 
   it('keeps alerts in order, bounded', () => {
     const h = new PipelineHistoryRing('p', 0.8, {}, 3, 2);
-    for (let i = 1; i <= 3; i++) h.addAlert({ type: 'alert', pipeline: 'p', time: i, severity: 'warning', detector: null, value: 0.5, threshold: 0.8, records: i, message: `a${i}`, samples: [] });
+    for (let i = 1; i <= 3; i++) h.addAlert({ type: 'alert', pipeline: 'p', time: i, severity: 'warning', detector: null, value: 0.5, threshold: 0.8, records: i, message: `a${i}`, samples: [], fields: [] });
     assert.deepEqual(h.since().alerts.map((a) => a.message), ['a2', 'a3']);
     assert.deepEqual(h.since(3).alerts.map((a) => a.message), ['a3']);
   });

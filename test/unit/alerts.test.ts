@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { AlertChecker } from '../../server/engine/alerts';
 import { resolvePipelineConfig } from '../../server/engine/config';
 import type { MetricsEvent } from '../../server/engine/events';
+import type { Finding } from '../../server/engine/detectors/types';
 import { RealtimePipeline } from '../../server/engine/pipeline';
 import { MemorySource } from '../../server/sources/memory';
 import type { SourceMessage, StreamSource } from '../../server/sources/types';
@@ -10,36 +11,63 @@ import type { SourceMessage, StreamSource } from '../../server/sources/types';
 const config = resolvePipelineConfig({ detectors: ['duplicates'], checkInterval: { records: 100 }, cooldown: { records: 500 } });
 
 function m(records: number, score: number, dup: number): MetricsEvent {
-  return { type: 'metrics', pipeline: 'p', time: 0, records, window: 1000, score, throughput: 0, detectors: { duplicates: { rate: dup, count: 0, threshold: 0.05 } }, fields: {} };
+  return {
+    type: 'metrics',
+    pipeline: 'p',
+    time: 0,
+    records,
+    window: 1000,
+    score,
+    throughput: 0,
+    detectors: { duplicates: { rate: dup, count: 0, threshold: 0.05 } },
+    fields: {},
+    baseline: { state: 'ready', records: 1000, needed: 1000 },
+  };
 }
-function run(checker: AlertChecker, ...checks: MetricsEvent[]): string[] {
-  return checks.flatMap((c) => checker.evaluate(c, () => [{ record: c.records }]).map((e) => `${e.records} ${e.type} ${e.detector ?? 'score'} ${e.severity}`));
+/** What the engine's judge would find: duplicates standing out at `dup`, against a limit of 5 %. */
+function found(dup: number | null): Finding[] {
+  return dup === null ? [] : [{ detector: 'duplicates', name: null, share: dup, usual: 0, limit: 0.05, hard: false, detail: `${dup * 100}% of records repeat one earlier in the window` }];
+}
+function run(checker: AlertChecker, ...checks: Array<[MetricsEvent, number | null]>): string[] {
+  return checks.flatMap(([c, dup]) => checker.evaluate(c, found(dup), () => [{ record: c.records }]).map((e) => `${e.records} ${e.type} ${e.detector ?? 'score'} ${e.severity}`));
 }
 
-test('alerts fire on the crossing only, escalate once, recover past the hysteresis margin', () => {
+test('alerts fire when a metric starts to stand out, escalate once, recover when it no longer does', () => {
   const c = new AlertChecker(config);
-  assert.deepEqual(run(c, m(100, 0.9, 0.01), m(200, 0.79, 0.06), m(300, 0.75, 0.07), m(400, 0.55, 0.2)), [
+  assert.deepEqual(run(c, [m(100, 0.9, 0.01), null], [m(200, 0.79, 0.06), 0.06], [m(300, 0.75, 0.07), 0.07], [m(400, 0.55, 0.3), 0.3]), [
     '200 alert score warning',
     '200 alert duplicates warning',
     '400 alert score critical',
     '400 alert duplicates critical',
   ]);
-  // Back above the threshold but inside the margin (0.8 + 0.2 × 0.2 = 0.84; rate ≤ 0.04): still alerting, silent.
-  assert.deepEqual(run(c, m(500, 0.83, 0.045)), []);
-  assert.deepEqual(run(c, m(600, 0.85, 0.04)), ['600 recovered score critical', '600 recovered duplicates critical']);
+  // The score back above the threshold but inside the margin (0.8 + 0.2 × 0.2 = 0.84): still alerting, silent.
+  assert.deepEqual(run(c, [m(500, 0.83, 0.045), 0.045]), []);
+  assert.deepEqual(run(c, [m(600, 0.85, 0.03), null]), ['600 recovered score critical', '600 recovered duplicates critical']);
+});
+
+test('a score under the threshold with nothing standing out raises no alert, unless the user wrote the threshold', () => {
+  assert.deepEqual(run(new AlertChecker(config), [m(100, 0.7, 0), null]), []);
+  const written = resolvePipelineConfig({ detectors: ['duplicates'], qualityThreshold: 0.8, checkInterval: { records: 100 } });
+  assert.deepEqual(run(new AlertChecker(written), [m(100, 0.7, 0), null]), ['100 alert score warning']);
 });
 
 test('cooldown: a crossing soon after an alert stays silent, and so does its recovery', () => {
   const c = new AlertChecker(config);
-  assert.deepEqual(run(c, m(100, 0.7, 0), m(200, 0.9, 0), m(300, 0.7, 0), m(400, 0.9, 0)), ['100 alert score warning', '200 recovered score warning']);
+  assert.deepEqual(run(c, [m(100, 0.7, 0.1), 0.1], [m(200, 0.9, 0), null], [m(300, 0.7, 0.1), 0.1], [m(400, 0.9, 0), null]), [
+    '100 alert score warning',
+    '100 alert duplicates warning',
+    '200 recovered score warning',
+    '200 recovered duplicates warning',
+  ]);
   // 500 records after the first alert the cooldown is over.
-  assert.deepEqual(run(c, m(600, 0.7, 0)), ['600 alert score warning']);
+  assert.deepEqual(run(c, [m(600, 0.7, 0.1), 0.1]), ['600 alert score warning', '600 alert duplicates warning']);
 });
 
-test('alert carries value, threshold, records, samples and a message', () => {
+test('an alert carries value, threshold, records, samples, the fields behind it and a message naming them', () => {
   const c = new AlertChecker(config);
-  const [e] = c.evaluate(m(200, 0.5, 0), () => [{ record: 199, position: '0@198' }]);
-  assert.deepEqual(e, {
+  const [score, dup] = c.evaluate(m(200, 0.5, 0.3), found(0.3), () => [{ record: 199, position: '0@198' }]);
+  const field = { name: null, share: 0.3, usual: 0, detail: '30% of records repeat one earlier in the window' };
+  assert.deepEqual(score, {
     type: 'alert',
     pipeline: 'p',
     time: 0,
@@ -48,9 +76,17 @@ test('alert carries value, threshold, records, samples and a message', () => {
     value: 0.5,
     threshold: 0.8,
     records: 200,
-    message: 'Quality score 0.500 is below the threshold 0.80 over the last 1000 records. Latest: record 199 (position 0@198).',
+    message: 'Quality score 0.500 is below the threshold 0.80 over the last 1000 records; duplicates: 30% of records repeat one earlier in the window. Latest: record 199 (position 0@198).',
     samples: [{ record: 199, position: '0@198' }],
+    fields: [field],
   });
+  assert.deepEqual([dup.severity, dup.value, dup.threshold, dup.message, dup.fields], [
+    'critical',
+    0.3,
+    0.05,
+    'duplicates: 30% of records repeat one earlier in the window over the last 1000 records. Latest: record 199 (position 0@198).',
+    [field],
+  ]);
 });
 
 /** A source that delivers its records and then goes quiet without ending, like an idle topic. */

@@ -4,7 +4,7 @@ import { AlertNoticePolicy, noticeKindFor, notificationLevelFrom } from '../../c
 import type { AlertEvent, RecoveredEvent } from '../../server/engine/events';
 
 function alert(pipeline: string, detector: AlertEvent['detector'], severity: AlertEvent['severity'], message = `${detector ?? 'score'} ${severity}`): AlertEvent {
-  return { type: 'alert', pipeline, time: 0, severity, detector, value: 0.5, threshold: 0.8, records: 100, message, samples: [] };
+  return { type: 'alert', pipeline, time: 0, severity, detector, value: 0.5, threshold: 0.8, records: 100, message, samples: [], fields: [] };
 }
 function recovered(pipeline: string, detector: AlertEvent['detector']): RecoveredEvent {
   return { ...alert(pipeline, detector, 'warning', 'quality recovered: 0.95 ≥ 0.80'), type: 'recovered' };

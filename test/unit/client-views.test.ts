@@ -32,6 +32,7 @@ function metrics(pipeline: string, time: number, score: number): MetricsEvent {
     throughput: 1234.5,
     detectors: { duplicates: { rate: 0.12, count: 120, threshold: 0.05 }, missing: { rate: 0.01, count: 10, threshold: 0.1 }, parse: { rate: 0.08, count: 80, threshold: 0.05 } },
     fields: { amount: { missing: 0.01, outliers: 0.02, type: 'number' }, id: { missing: 0, type: 'string' }, note: { missing: 0.3 } },
+    baseline: { state: 'ready', records: 5000, needed: 1000 },
   };
 }
 
@@ -76,9 +77,9 @@ test('store: status, metrics and alerts build one entry per pipeline; removal an
   store.applyMetrics([metrics('orders', 1000, 0.2)]);
   assert.equal(store.get('orders')!.info.score, 0.9);
   assert.equal(store.get('orders')!.info.records, 12_345);
-  store.applyAlert({ type: 'alert', pipeline: 'orders', time: 1, severity: 'warning', detector: 'duplicates', value: 0.12, threshold: 0.05, records: 1, message: 'duplicates 12% > 5%', samples: [] });
+  store.applyAlert({ type: 'alert', pipeline: 'orders', time: 1, severity: 'warning', detector: 'duplicates', value: 0.12, threshold: 0.05, records: 1, message: 'duplicates 12% > 5%', samples: [], fields: [] });
   assert.equal(store.get('orders')!.activeAlerts.size, 1);
-  store.applyAlert({ type: 'recovered', pipeline: 'orders', time: 2, severity: 'warning', detector: 'duplicates', value: 0.01, threshold: 0.05, records: 2, message: 'ok', samples: [] });
+  store.applyAlert({ type: 'recovered', pipeline: 'orders', time: 2, severity: 'warning', detector: 'duplicates', value: 0.01, threshold: 0.05, records: 2, message: 'ok', samples: [], fields: [] });
   assert.equal(store.get('orders')!.activeAlerts.size, 0);
   store.applyStatus({ type: 'status', pipeline: 'orders', time: 3, state: 'stopped', message: '', info: info('orders', { state: 'stopped' }), removed: true });
   assert.equal(store.size, 0);

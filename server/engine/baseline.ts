@@ -1,0 +1,125 @@
+/**
+ * RateBaseline: the learned normal of one rate (a detector's share of flagged records, for one field or
+ * for the whole record), and the test of whether the current window departs from it.
+ *
+ * It learns once a window, from windows that were not standing out (a fault is never learnt as normal by
+ * accident): an average of the window rates (equal weights for the first windows, then an exponential
+ * memory of LEARN_MEMORY windows), their spread around it, and the highest normal window seen. A window
+ * stands out when its rate is above
+ *
+ *     mean + max(minJump, z · sqrt(spread² + D · p(1 − p) / n))        p = max(mean, 1/n)
+ *
+ * where n is the window's size (a rate over few records is noisy, so it needs a bigger jump) and D
+ * widens the binomial variance for the clustering of real streams (nulls and outliers come in runs when
+ * data arrives sorted or grouped). It recovers once the rate is back under half-way to that limit.
+ * A departure that lasts ACCEPT_AFTER_WINDOWS windows becomes the new normal, as does one a user accepts.
+ */
+
+/** Windows over which the learned mean and spread forget (an exponential memory). */
+export const LEARN_MEMORY = 20;
+/** A departure that lasts this many windows is accepted as the new normal. */
+export const ACCEPT_AFTER_WINDOWS = 5;
+
+export interface Significance {
+  /** One-sided z for the departure. */
+  z: number;
+  /** Over-dispersion of real streams: the binomial variance is multiplied by this. */
+  dispersion: number;
+  /** The smallest rise of a rate (absolute, 0..1) that is ever significant. */
+  minJump: number;
+}
+
+export const DEFAULT_SIGNIFICANCE: Significance = { z: 4, dispersion: 4, minJump: 0.02 };
+
+export interface SavedBaseline {
+  m: number;
+  v: number;
+  p: number;
+  w: number;
+}
+
+export class RateBaseline {
+  /** Learned mean rate, its variance across windows, the highest normal window rate, windows learnt. */
+  mean = 0;
+  variance = 0;
+  peak = 0;
+  windows = 0;
+  /** Record number since which the rate has stood out (0: it does not). */
+  outSince = 0;
+
+  /** The rate above which a window of `n` records stands out. */
+  limit(n: number, s: Significance): number {
+    const p = Math.max(this.mean, 1 / Math.max(1, n));
+    const sd = Math.sqrt(this.variance + (s.dispersion * p * (1 - p)) / Math.max(1, n));
+    return Math.min(1, this.mean + Math.max(s.minJump, s.z * sd, this.peak - this.mean + s.minJump / 2));
+  }
+
+  /** Whether the rate stands out now. One that stood out stays out until it is back under half-way to the limit. */
+  standsOut(rate: number, n: number, s: Significance): boolean {
+    if (this.windows === 0) return false;
+    const limit = this.limit(n, s);
+    return this.outSince !== 0 ? rate > this.mean + (limit - this.mean) / 2 : rate > limit;
+  }
+
+  /** Judges the current rate and notes since when it has stood out. */
+  judge(rate: number, n: number, record: number, s: Significance): boolean {
+    const out = this.standsOut(rate, n, s);
+    if (!out) this.outSince = 0;
+    else if (this.outSince === 0) this.outSince = record;
+    return out;
+  }
+
+  /**
+   * Once a window, after judge(): learns from a normal `rate`; a departure that has lasted
+   * ACCEPT_AFTER_WINDOWS windows becomes the new normal. Returns true when it accepted one.
+   */
+  learn(rate: number, record: number, windowSize: number): boolean {
+    if (this.outSince !== 0) {
+      if (record - this.outSince < ACCEPT_AFTER_WINDOWS * windowSize) return false;
+      this.accept(rate);
+      return true;
+    }
+    this.windows++;
+    const a = 1 / Math.min(this.windows, LEARN_MEMORY);
+    const d = rate - this.mean;
+    this.mean += a * d;
+    // The first window has no spread to learn from; later ones add their squared departure.
+    if (this.windows > 1) this.variance += a * (d * d - this.variance);
+    // The highest normal window fades over the memory, so one odd window does not numb the metric for ever.
+    this.peak = Math.max(rate, this.peak - (this.peak - this.mean) / LEARN_MEMORY);
+    return false;
+  }
+
+  /** Takes `rate` as the new normal (a lasting change, or a user's "This is normal"). */
+  accept(rate: number): void {
+    this.mean = rate;
+    this.variance = 0;
+    this.peak = rate;
+    this.windows = Math.max(this.windows, 1);
+    this.outSince = 0;
+  }
+
+  toJSON(): SavedBaseline {
+    return { m: r6(this.mean), v: r6(this.variance, 10), p: r6(this.peak), w: this.windows };
+  }
+
+  static from(saved: SavedBaseline | undefined): RateBaseline {
+    const b = new RateBaseline();
+    if (saved && typeof saved === 'object') {
+      b.mean = finite(saved.m);
+      b.variance = finite(saved.v);
+      b.peak = finite(saved.p);
+      b.windows = Math.max(0, Math.floor(finite(saved.w)));
+    }
+    return b;
+  }
+}
+
+function r6(x: number, digits = 6): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function finite(x: unknown): number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0;
+}

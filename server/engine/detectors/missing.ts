@@ -1,0 +1,76 @@
+/**
+ * missing: a field the stream normally carries is null or absent. Records are flagged when a usual field
+ * (carried by `usualFieldShare` of the window) lacks a value; a field alerts when its share of records
+ * without a value departs from its own learned share (a field that is null 3 % of the time wobbles without
+ * alerting; one that is never null and turns null in 10 % of records alerts).
+ */
+import { Code } from '../fields';
+import type { FieldState } from '../fields';
+import type { Detector, EngineView, Finding } from './types';
+import { HardLimit, hardLimit, pct, quote, worstFirst } from './types';
+
+/** Fields whose learned share of missing values is above this are optional: their gaps are not judged. */
+const OPTIONAL = 0.5;
+
+function judged(f: FieldState): boolean {
+  return !f.novel && f.missingBase.windows > 0 && f.missingBase.mean <= OPTIONAL;
+}
+
+export function missingFinding(view: EngineView, f: FieldState, rate: number, limit: number, hard: boolean): Finding {
+  const n = Math.max(1, view.objects);
+  const absent = f.counts[Code.Absent] / n;
+  const nulls = f.counts[Code.Null] / n;
+  const how = absent >= nulls ? `absent from ${pct(absent)}${nulls > 0 ? ` and null in ${pct(nulls)}` : ''}` : `null in ${pct(nulls)}${absent > 0 ? ` and absent from ${pct(absent)}` : ''}`;
+  return {
+    detector: 'missing',
+    name: f.name,
+    share: rate,
+    usual: f.missingBase.mean,
+    limit,
+    hard,
+    detail: `${quote(f.name)}: ${how} of records (usually ${pct(f.missingBase.mean)} without a value)`,
+  };
+}
+
+export function createMissing(): Detector {
+  const hardOver = new HardLimit();
+  return {
+    name: 'missing',
+
+    judge(view, out) {
+      const from = out.length;
+      const n = view.objects;
+      for (const f of view.fieldStates) {
+        if (!judged(f)) continue;
+        const rate = f.missingRate(n);
+        if (f.missingBase.judge(rate, n, view.records, view.significance)) out.push(missingFinding(view, f, rate, f.missingBase.limit(n, view.significance), false));
+      }
+      const hard = hardLimit(view, 'missing');
+      if (hardOver.over(view.size > 0 ? view.flagged('missing') / view.size : 0, hard, view.config.hysteresis) && out.length === from) {
+        for (const f of view.fieldStates) if (f.usual && f.missingRate(n) > 0) out.push(missingFinding(view, f, f.missingRate(n), hard!, true));
+      }
+      worstFirst(out, from);
+    },
+
+    learn(view) {
+      for (const f of view.fieldStates) {
+        if (f.novel) continue;
+        const rate = f.missingRate(view.objects);
+        // A field mostly gone for good: its absence is the new normal, no longer a fault to count.
+        if (f.missingBase.learn(rate, view.records, view.size) && rate > OPTIONAL) f.usual = false;
+      }
+    },
+
+    accept(view, field) {
+      let n = 0;
+      for (const f of view.fieldStates) {
+        if (field !== null && f.name !== field) continue;
+        const rate = f.missingRate(view.objects);
+        f.missingBase.accept(rate);
+        if (rate > OPTIONAL) f.usual = false;
+        n++;
+      }
+      return n;
+    },
+  };
+}

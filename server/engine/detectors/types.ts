@@ -1,0 +1,89 @@
+/**
+ * The judging half of a detector: what stands out in the current window against the learned baseline
+ * (or the user's hard limit), what the window teaches the baseline, and what "This is normal" accepts.
+ * Flagging records is the per-record half; for the field detectors it is fused into FieldState.put so that
+ * a record costs one pass over its fields, whatever the number of detectors.
+ */
+import type { DetectorName, PipelineConfig } from '../config';
+import type { FieldState } from '../fields';
+import type { Significance } from '../baseline';
+import type { AlertField } from '../events';
+
+export interface Finding extends AlertField {
+  detector: DetectorName;
+  /** The rate above which it stands out: the baseline's limit, or the user's hard limit. */
+  limit: number;
+  /** True when a hard limit (a threshold the user wrote, or parse/duplicates) set it off. */
+  hard: boolean;
+}
+
+/** What detectors read of the engine. */
+export interface EngineView {
+  readonly config: PipelineConfig;
+  readonly significance: Significance;
+  /** Tracked fields. */
+  readonly fieldStates: readonly FieldState[];
+  /** Object records in the window, and all records in it. */
+  readonly objects: number;
+  readonly size: number;
+  /** Records consumed so far. */
+  readonly records: number;
+  /** Whether the first window has been learnt (baselines exist). */
+  readonly learned: boolean;
+  /** Flagged records of a detector in the window. */
+  flagged(detector: DetectorName): number;
+  /** Up to `limit` recent flagged values of a detector on a field, newest first. */
+  examples(detector: DetectorName, field: string, limit: number): unknown[];
+}
+
+export interface Detector {
+  readonly name: DetectorName;
+  /** Appends what stands out now, worst first. Updates each metric's standing-out state (call once per check). */
+  judge(view: EngineView, out: Finding[]): void;
+  /** Once a full window, after judge(): learns the window's normal rates; accepts departures that lasted. */
+  learn(view: EngineView): void;
+  /** "This is normal": the current level of `field` (every field when null) becomes the baseline. Returns how many metrics it reset. */
+  accept(view: EngineView, field: string | null): number;
+  /** The learned state of a record-level detector (field detectors keep theirs in FieldState). */
+  save?(): unknown;
+  load?(saved: unknown): void;
+}
+
+export function pct(x: number): string {
+  const p = x * 100;
+  return `${p >= 10 || p === 0 ? p.toFixed(0) : p >= 1 ? p.toFixed(1) : p.toFixed(2)}%`;
+}
+
+export function quote(name: string): string {
+  return JSON.stringify(name.length > 60 ? name.slice(0, 60) + '…' : name);
+}
+
+/** A number as people read it: 4 significant digits, no exponent under 1e15. */
+export function num(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e15 || a < 1e-4)) return x.toPrecision(3);
+  return String(Number(x.toPrecision(4)));
+}
+
+/** The hard limit on a detector's record rate, when there is one. */
+export function hardLimit(view: EngineView, name: DetectorName): number | undefined {
+  return view.config.limits[name];
+}
+
+/** Worst first, and no more than this many per detector in an alert. */
+export const MAX_FINDINGS = 5;
+export function worstFirst(out: Finding[], from: number): void {
+  const mine = out.splice(from).sort((a, b) => b.share - b.usual - (a.share - a.usual));
+  for (let i = 0; i < mine.length && i < MAX_FINDINGS; i++) out.push(mine[i]);
+}
+
+/** A hard limit with hysteresis: over it once the rate passes it, back under once the rate is `h` below it. */
+export class HardLimit {
+  out = false;
+  over(rate: number, limit: number | undefined, h: number): boolean {
+    if (limit === undefined) return (this.out = false);
+    this.out = this.out ? rate > limit * (1 - h) : rate > limit;
+    return this.out;
+  }
+}
