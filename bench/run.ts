@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- <name> [--json]`: runs bench/<name>.ts. Each benchmark measures the project against
- * a baseline in the same run and prints ratios; with --json its last line is one JSON object.
+ * a baseline in the same run and prints ratios (detection scores the alerts on real data with injected
+ * faults against its goals instead); with --json its last line is one JSON object.
  */
-const BENCHES = ['engine', 'redis', 'kafka', 'pulsar'] as const;
+const BENCHES = ['engine', 'redis', 'kafka', 'pulsar', 'detection'] as const;
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);

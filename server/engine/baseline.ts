@@ -3,15 +3,19 @@
  * for the whole record), and the test of whether the current window departs from it.
  *
  * It learns once a window, from windows that were not standing out (a fault is never learnt as normal by
- * accident): an average of the window rates (equal weights for the first windows, then an exponential
+ * accident), one window late: a window's rate is kept pending and learnt only if nothing stood out before
+ * the next learning point, so the start of a fault, still under the limit when its window ends, is not
+ * learnt either. It learns an average of the window rates (equal weights for the first windows, then an exponential
  * memory of LEARN_MEMORY windows), their spread around it, and the highest normal window seen. A window
  * stands out when its rate is above
  *
- *     mean + max(minJump, z · sqrt(spread² + D · p(1 − p) / n))        p = max(mean, 1/n)
+ *     mean + max(minJump, z · sqrt(spread² + D · p(1 − p) / n), (R − 1) · mean, peak − mean + minJump / 2)
  *
- * where n is the window's size (a rate over few records is noisy, so it needs a bigger jump) and D
- * widens the binomial variance for the clustering of real streams (nulls and outliers come in runs when
- * data arrives sorted or grouped). It recovers once the rate is back under half-way to that limit.
+ * with p = max(mean, 1/n),
+ * where n is the window's size (a rate over few records is noisy, so it needs a bigger jump), D widens the
+ * binomial variance for the clustering of real streams (nulls and outliers come in runs when data arrives
+ * sorted or grouped), and a rate that is naturally above zero must also grow R-fold (real rates wander in
+ * proportion to their level). The peak term keeps the highest normal window learnt from alerting again. It recovers once the rate is back under half-way to that limit.
  * A departure that lasts ACCEPT_AFTER_WINDOWS windows becomes the new normal, as does one a user accepts.
  */
 
@@ -27,9 +31,9 @@ export interface Significance {
   dispersion: number;
   /** The smallest rise of a rate (absolute, 0..1) that is ever significant. */
   minJump: number;
+  /** A rate naturally above zero stands out only once it is this many times its learned level. */
+  ratio: number;
 }
-
-export const DEFAULT_SIGNIFICANCE: Significance = { z: 4, dispersion: 4, minJump: 0.02 };
 
 export interface SavedBaseline {
   m: number;
@@ -46,12 +50,15 @@ export class RateBaseline {
   windows = 0;
   /** Record number since which the rate has stood out (0: it does not). */
   outSince = 0;
+  /** The last window's rate, learnt at the next learning point if nothing stands out until then (NaN: none). */
+  private pending = NaN;
+  private sawOut = false;
 
   /** The rate above which a window of `n` records stands out. */
   limit(n: number, s: Significance): number {
     const p = Math.max(this.mean, 1 / Math.max(1, n));
     const sd = Math.sqrt(this.variance + (s.dispersion * p * (1 - p)) / Math.max(1, n));
-    return Math.min(1, this.mean + Math.max(s.minJump, s.z * sd, this.peak - this.mean + s.minJump / 2));
+    return Math.min(1, this.mean + Math.max(s.minJump, s.z * sd, (s.ratio - 1) * this.mean, this.peak - this.mean + s.minJump / 2));
   }
 
   /** Whether the rate stands out now. One that stood out stays out until it is back under half-way to the limit. */
@@ -64,6 +71,7 @@ export class RateBaseline {
   /** Judges the current rate and notes since when it has stood out. */
   judge(rate: number, n: number, record: number, s: Significance): boolean {
     const out = this.standsOut(rate, n, s);
+    if (out) this.sawOut = true;
     if (!out) this.outSince = 0;
     else if (this.outSince === 0) this.outSince = record;
     return out;
@@ -75,10 +83,20 @@ export class RateBaseline {
    */
   learn(rate: number, record: number, windowSize: number): boolean {
     if (this.outSince !== 0) {
+      this.pending = NaN;
       if (record - this.outSince < ACCEPT_AFTER_WINDOWS * windowSize) return false;
       this.accept(rate);
       return true;
     }
+    // The very first window is learnt at once: nothing could be judged before it.
+    if (this.windows === 0) this.commit(rate);
+    else if (!Number.isNaN(this.pending) && !this.sawOut) this.commit(this.pending);
+    this.pending = rate;
+    this.sawOut = false;
+    return false;
+  }
+
+  private commit(rate: number): void {
     this.windows++;
     const a = 1 / Math.min(this.windows, LEARN_MEMORY);
     const d = rate - this.mean;
@@ -87,7 +105,6 @@ export class RateBaseline {
     if (this.windows > 1) this.variance += a * (d * d - this.variance);
     // The highest normal window fades over the memory, so one odd window does not numb the metric for ever.
     this.peak = Math.max(rate, this.peak - (this.peak - this.mean) / LEARN_MEMORY);
-    return false;
   }
 
   /** Takes `rate` as the new normal (a lasting change, or a user's "This is normal"). */
@@ -97,6 +114,8 @@ export class RateBaseline {
     this.peak = rate;
     this.windows = Math.max(this.windows, 1);
     this.outSince = 0;
+    this.pending = NaN;
+    this.sawOut = false;
   }
 
   toJSON(): SavedBaseline {

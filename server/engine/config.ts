@@ -37,9 +37,25 @@ export interface BaselineOptions {
   z: number;
   /** Over-dispersion of real streams: the binomial variance of a window rate is multiplied by this. */
   dispersion: number;
-  /** The smallest rise of a rate (0..1) that ever alerts. */
-  minJump: number;
+  /** A rate naturally above zero stands out only once it is this many times its learned level. */
+  ratio: number;
+  /**
+   * The smallest rise of a rate over its learned level (0..1) that alerts, per detector: 2 % for the field
+   * detectors, whose rates cluster in real streams; 5 % for duplicates, which real records with few
+   * fields collide into; 0.3 % for parse (a few broken messages in a thousand are news; healthy topics have none).
+   */
+  minJump: Record<DetectorName, number>;
 }
+
+export const DEFAULT_MIN_JUMP: Record<DetectorName, number> = {
+  outliers: 0.02,
+  duplicates: 0.05,
+  missing: 0.02,
+  schema: 0.02,
+  parse: 0.003,
+  rules: 0.05,
+  labels: 0.05,
+};
 
 export interface PipelineConfig {
   /** Records in the rolling window. */
@@ -109,7 +125,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     thresholds: { ...DEFAULT_THRESHOLDS },
     weights: { ...DEFAULT_WEIGHTS },
     limits: {},
-    baseline: { z: 4, dispersion: 4, minJump: 0.02 },
+    baseline: { z: 4, dispersion: 4, ratio: 2, minJump: { ...DEFAULT_MIN_JUMP } },
     scoreIsHard: false,
     fields: {},
     outliers: { z: 3, minSamples: 50 },
@@ -132,7 +148,7 @@ export interface PipelineSettings {
   fields?: Record<string, FieldRule>;
   labelField?: string;
   outliers?: Partial<OutlierOptions>;
-  baseline?: Partial<BaselineOptions>;
+  baseline?: { z?: number; dispersion?: number; ratio?: number; minJump?: Partial<Record<DetectorName, number>> };
   usualFieldShare?: number;
   hysteresis?: number;
   cooldown?: CheckInterval;
@@ -149,7 +165,7 @@ export function resolvePipelineConfig(settings: PipelineSettings = {}): Pipeline
     thresholds: { ...base.thresholds, ...stripUndefined(settings.thresholds ?? {}) },
     weights: { ...base.weights, ...stripUndefined(settings.weights ?? {}) },
     outliers: { ...base.outliers, ...stripUndefined(settings.outliers ?? {}) },
-    baseline: { ...base.baseline, ...stripUndefined(settings.baseline ?? {}) },
+    baseline: { ...base.baseline, ...stripUndefined(settings.baseline ?? {}), minJump: { ...base.baseline.minJump, ...stripUndefined(settings.baseline?.minJump ?? {}) } },
     limits: stripUndefined(settings.thresholds ?? {}),
     scoreIsHard: settings.qualityThreshold !== undefined,
     fields: settings.fields ?? {},
@@ -199,8 +215,12 @@ export function validatePipelineConfig(cfg: PipelineConfig): ConfigProblem[] {
     else if (typeof v !== 'number' || !(v >= 0)) out.push({ path: `weights.${d}`, message: `must be a number ≥ 0 (got ${show(v)})` });
   }
   if (!(cfg.baseline.z > 0)) out.push({ path: 'baseline.z', message: `must be a number > 0 (got ${show(cfg.baseline.z)})` });
+  if (!(cfg.baseline.ratio >= 1)) out.push({ path: 'baseline.ratio', message: `must be a number ≥ 1 (got ${show(cfg.baseline.ratio)})` });
   if (!(cfg.baseline.dispersion >= 1)) out.push({ path: 'baseline.dispersion', message: `must be a number ≥ 1 (got ${show(cfg.baseline.dispersion)})` });
-  rate('baseline.minJump', cfg.baseline.minJump);
+  for (const [d, v] of Object.entries(cfg.baseline.minJump)) {
+    if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: `baseline.minJump.${d}`, message: `unknown detector; use ${DETECTORS.join(', ')}` });
+    else rate(`baseline.minJump.${d}`, v);
+  }
   if (!(cfg.outliers.z > 0)) out.push({ path: 'outliers.z', message: `must be a number > 0 (got ${show(cfg.outliers.z)})` });
   if (!Number.isInteger(cfg.outliers.minSamples) || cfg.outliers.minSamples < 3) out.push({ path: 'outliers.minSamples', message: `must be a whole number ≥ 3 (got ${show(cfg.outliers.minSamples)})` });
   if (!Number.isInteger(cfg.maxMessageBytes) || cfg.maxMessageBytes <= 0) out.push({ path: 'maxMessageBytes', message: `must be a positive whole number (got ${show(cfg.maxMessageBytes)})` });

@@ -337,9 +337,14 @@ export class FieldState {
   /** Fences at `z` widths beyond the reference span (quantile span joined with absorbed levels). */
   private setFences(z: number): void {
     if (Number.isNaN(this.refLow)) return;
-    const lo = Math.min(this.refLow, this.extLow);
-    const hi = Math.max(this.refHigh, this.extHigh);
-    // A field that is constant in its reference is judged on its magnitude; an all-zero one is not judged.
+    let lo = Math.min(this.refLow, this.extLow);
+    let hi = Math.max(this.refHigh, this.extHigh);
+    // Nearly constant (99 % one value, as a mostly-zero cost field): the span is the extremes of its history;
+    // one constant throughout is judged on its magnitude; an all-zero one is not judged.
+    if (hi <= lo && this.sketch !== null && this.sketch.max > this.sketch.min) {
+      lo = Math.min(lo, this.sketch.min);
+      hi = Math.max(hi, this.sketch.max);
+    }
     const w = hi > lo ? hi - lo : 0.5 * Math.max(Math.abs(lo), Math.abs(hi));
     if (w > 0) {
       this.low = lo - z * w;

@@ -152,7 +152,7 @@ export class QualityEngine implements EngineView {
   private restored = false;
   /** Field names that belong to the learnt schema (a field new to it is flagged by `schema`). */
   private readonly known = new Set<string>();
-  readonly significance: Significance;
+  private readonly sig: Record<DetectorName, Significance>;
   private readonly judges: Detector[] = [];
   private readonly rules: CompiledRule[];
   private readonly samples: SampleRing[] = DETECTORS.map(() => new SampleRing());
@@ -182,7 +182,8 @@ export class QualityEngine implements EngineView {
     if (!this.labelField) enabled &= ~Flag.Labels;
     this.enabled = enabled;
     this.z = enabled & Flag.Outliers ? config.outliers.z : 0;
-    this.significance = config.baseline;
+    const b = config.baseline;
+    this.sig = Object.fromEntries(DETECTORS.map((d) => [d, { z: b.z, dispersion: b.dispersion, ratio: b.ratio, minJump: b.minJump[d] }])) as Record<DetectorName, Significance>;
     this.minSamples = Math.min(config.outliers.minSamples, W);
     this.duplicates = enabled & Flag.Duplicates ? new HashCounter(W) : null;
     // References are refreshed as the first window fills (after minSamples values, then at doubling
@@ -749,6 +750,10 @@ export class QualityEngine implements EngineView {
       : { state: 'learning', records: Math.min(this.records, this.windowSize), needed: this.windowSize };
     if (this.restored) info.restored = true;
     return info;
+  }
+
+  significance(detector: DetectorName): Significance {
+    return this.sig[detector];
   }
 
   get fieldStates(): readonly FieldState[] {

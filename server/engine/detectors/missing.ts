@@ -43,7 +43,7 @@ export function createMissing(): Detector {
       for (const f of view.fieldStates) {
         if (!judged(f)) continue;
         const rate = f.missingRate(n);
-        if (f.missingBase.judge(rate, n, view.records, view.significance)) out.push(missingFinding(view, f, rate, f.missingBase.limit(n, view.significance), false));
+        if (f.missingBase.judge(rate, n, view.records, view.significance('missing'))) out.push(missingFinding(view, f, rate, f.missingBase.limit(n, view.significance('missing')), false));
       }
       const hard = hardLimit(view, 'missing');
       if (hardOver.over(view.size > 0 ? view.flagged('missing') / view.size : 0, hard, view.config.hysteresis) && out.length === from) {

@@ -42,7 +42,7 @@ export function createOutliers(): Detector {
       for (const f of view.fieldStates) {
         if (f.counts[Code.Number] === 0 && f.outlierBase.outSince === 0) continue;
         const rate = f.outlierRate(n);
-        if (f.outlierBase.judge(rate, n, view.records, view.significance)) out.push(finding(view, f, rate, f.outlierBase.limit(n, view.significance), false));
+        if (f.outlierBase.judge(rate, n, view.records, view.significance('outliers'))) out.push(finding(view, f, rate, f.outlierBase.limit(n, view.significance('outliers')), false));
       }
       const hard = hardLimit(view, 'outliers');
       if (hardOver.over(view.size > 0 ? view.flagged('outliers') / view.size : 0, hard, view.config.hysteresis) && out.length === from) {

@@ -60,9 +60,9 @@ export function createSchema(): Detector {
       for (const f of view.fieldStates) {
         if (!f.novel && f.established === 0 && f.schemaBase.outSince === 0) continue;
         const rate = f.schemaRate(n);
-        if (!f.schemaBase.judge(rate, n, view.records, view.significance)) continue;
+        if (!f.schemaBase.judge(rate, n, view.records, view.significance('schema'))) continue;
         gone ??= f.novel ? goneFields(view) : null;
-        out.push(finding(view, f, rate, f.schemaBase.limit(n, view.significance), false, f.novel ? gone ?? [] : []));
+        out.push(finding(view, f, rate, f.schemaBase.limit(n, view.significance('schema')), false, f.novel ? gone ?? [] : []));
       }
       const hard = hardLimit(view, 'schema');
       if (hardOver.over(view.size > 0 ? view.flagged('schema') / view.size : 0, hard, view.config.hysteresis) && out.length === from) {

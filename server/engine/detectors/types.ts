@@ -20,7 +20,8 @@ export interface Finding extends AlertField {
 /** What detectors read of the engine. */
 export interface EngineView {
   readonly config: PipelineConfig;
-  readonly significance: Significance;
+  /** When a rate of `detector` departs from its baseline. */
+  significance(detector: DetectorName): Significance;
   /** Tracked fields. */
   readonly fieldStates: readonly FieldState[];
   /** Object records in the window, and all records in it. */
