@@ -10,6 +10,8 @@ Usage:
   clean-agent demo [options]               live view of the built-in demo stream (no broker needed)
   clean-agent watch <source-url> [options] watch one topic, stream or file
   clean-agent run <clean.yaml> [options]   run the pipelines of a config file
+  clean-agent baseline <show|accept|undo|reset> --state <dir> [<pipeline>] [--detector D] [--field F]
+                                           look at or change a saved baseline ("This is normal")
   clean-agent lsp --stdio | --node-ipc     run as a language server (the VS Code extension does this)
 
 Source URLs:
@@ -29,13 +31,22 @@ Options:
   --follow            keep reading a file as it grows
   --json              one JSON event per line on stdout (metrics, alert, recovered, status, end)
   --fail-on-alert     exit 3 if any alert fired
+  --state DIR         keep each pipeline's learned baseline in DIR: a restarted monitor resumes without
+                      relearning or re-alerting (the first window is otherwise learnt, with alerts held)
+  --reset-baseline    forget the saved baseline and learn afresh (the old one is kept for baseline undo)
   -h, --help          this text;  --version  the version
 
 Exit codes: 0 done, 1 failure at run time, 2 wrong argument or config, 3 an alert fired (--fail-on-alert).`;
 
 export interface CliOptions {
-  command: 'demo' | 'watch' | 'run' | 'lsp' | 'help' | 'version';
+  command: 'demo' | 'watch' | 'run' | 'baseline' | 'lsp' | 'help' | 'version';
   target?: string;
+  /** baseline: its action and pipeline. */
+  action?: 'show' | 'accept' | 'undo' | 'reset';
+  detector?: DetectorName;
+  field?: string;
+  state?: string;
+  resetBaseline: boolean;
   settings: PipelineSettings;
   from?: StartPosition;
   limit?: number;
@@ -50,11 +61,11 @@ export function parseCli(argv: string[]): CliOptions {
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') return base('help');
   if (command === '--version' || command === '-v') return base('version');
   if (command === 'lsp') return { ...base('lsp'), lspArgs: rest };
-  if (command !== 'demo' && command !== 'watch' && command !== 'run') {
-    throw new UsageError(`unknown command "${command}". Use demo, watch <source-url>, run <clean.yaml> or lsp.`);
+  if (command !== 'demo' && command !== 'watch' && command !== 'run' && command !== 'baseline') {
+    throw new UsageError(`unknown command "${command}". Use demo, watch <source-url>, run <clean.yaml>, baseline or lsp.`);
   }
   // `--window -3` should reach the range check ("must be positive"), not a parser complaint about dashes.
-  const VALUED = new Set(['--window', '--threshold', '--check-every', '--detectors', '--from', '--limit']);
+  const VALUED = new Set(['--window', '--threshold', '--check-every', '--detectors', '--from', '--limit', '--state', '--detector', '--field']);
   const args: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     if (VALUED.has(rest[i]) && i + 1 < rest.length && /^-\d/.test(rest[i + 1])) args.push(`${rest[i]}=${rest[++i]}`);
@@ -76,6 +87,10 @@ export function parseCli(argv: string[]): CliOptions {
         follow: { type: 'boolean' },
         json: { type: 'boolean' },
         'fail-on-alert': { type: 'boolean' },
+        state: { type: 'string' },
+        'reset-baseline': { type: 'boolean' },
+        detector: { type: 'string' },
+        field: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -84,7 +99,31 @@ export function parseCli(argv: string[]): CliOptions {
   }
   const { values: v, positionals } = parsed;
   if (v.help) return base('help');
-  const opts: CliOptions = { ...base(command), follow: v.follow === true, json: v.json === true, failOnAlert: v['fail-on-alert'] === true };
+  const opts: CliOptions = { ...base(command), follow: v.follow === true, json: v.json === true, failOnAlert: v['fail-on-alert'] === true, resetBaseline: v['reset-baseline'] === true };
+  if (v.state !== undefined) {
+    if (v.state.trim() === '') throw new UsageError('--state needs a folder, for example --state .clean-state');
+    opts.state = v.state;
+  }
+  if (opts.resetBaseline && opts.state === undefined) throw new UsageError('--reset-baseline needs --state <dir>, the folder that holds the baseline');
+  if (command === 'baseline') {
+    const [action, pipeline, ...extra] = positionals;
+    if (action !== 'show' && action !== 'accept' && action !== 'undo' && action !== 'reset') {
+      throw new UsageError(`baseline takes show, accept, undo or reset${action ? ` (got "${action}")` : ''}, for example clean-agent baseline show --state .clean-state`);
+    }
+    if (opts.state === undefined) throw new UsageError(`baseline ${action} needs --state <dir>, the folder given to watch or run`);
+    if (action !== 'show' && pipeline === undefined) throw new UsageError(`baseline ${action} needs the pipeline's name; clean-agent baseline show --state ${opts.state} lists them`);
+    if (extra.length) throw new UsageError(`baseline ${action} takes one pipeline; got ${[pipeline, ...extra].join(' ')}`);
+    if ((v.detector !== undefined || v.field !== undefined) && action !== 'accept') throw new UsageError('--detector and --field go with baseline accept');
+    if (v.detector !== undefined) {
+      if (!(DETECTORS as readonly string[]).includes(v.detector)) throw new UsageError(`--detector: unknown detector "${v.detector}"; use ${DETECTORS.join(', ')}`);
+      opts.detector = v.detector as DetectorName;
+    }
+    if (v.field !== undefined) opts.field = v.field;
+    opts.action = action;
+    opts.target = pipeline;
+    return opts;
+  }
+  if (v.detector !== undefined || v.field !== undefined) throw new UsageError('--detector and --field go with baseline accept');
   if (command === 'demo') {
     if (positionals.length > 1) throw new UsageError(`demo takes at most one demo: URL; got ${positionals.join(' ')}`);
     opts.target = positionals[0] ?? 'demo:orders';
@@ -125,5 +164,5 @@ export function parseCli(argv: string[]): CliOptions {
 }
 
 function base(command: CliOptions['command']): CliOptions {
-  return { command, settings: {}, follow: false, json: false, failOnAlert: false, lspArgs: [] };
+  return { command, settings: {}, follow: false, json: false, failOnAlert: false, resetBaseline: false, lspArgs: [] };
 }

@@ -5,6 +5,7 @@ import { parseCli, USAGE, type CliOptions } from './args';
 import { TerminalView } from './terminal';
 import { ConfigError, resolvePipelineConfig, type PipelineSettings } from '../engine/config';
 import { RealtimePipeline } from '../engine/pipeline';
+import { BaselineStore } from '../engine/baselineStore';
 import type { PipelineEvent } from '../engine/events';
 import { parseSourceUrl, UsageError } from '../sources/url';
 import { createSource } from '../sources/index';
@@ -40,6 +41,10 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(`${typeof CLEAN_VERSION === 'string' ? CLEAN_VERSION : 'dev'}\n`);
       return 0;
     }
+    if (opts.command === 'baseline') {
+      const { runBaselineCommand } = await import('./baseline');
+      return runBaselineCommand(opts);
+    }
     if (opts.command === 'lsp') {
       const { startLanguageServer } = await import('../lsp/index');
       await startLanguageServer(opts.lspArgs);
@@ -52,10 +57,11 @@ export async function runCli(argv: string[]): Promise<number> {
 
   const log = stderrLogger(opts.json);
   const pipelines: RealtimePipeline[] = [];
+  const baseline = opts.state !== undefined ? new BaselineStore(opts.state) : undefined;
   try {
     for (const p of planned) {
       const config = resolvePipelineConfig(p.settings);
-      pipelines.push(new RealtimePipeline(p.name, (ctx) => createSource(p.spec, ctx), config, { log, limit: opts.limit }));
+      pipelines.push(new RealtimePipeline(p.name, (ctx) => createSource(p.spec, ctx), config, { log, limit: opts.limit, baseline, resetBaseline: opts.resetBaseline }));
     }
   } catch (err) {
     return usageFailure(err);

@@ -141,7 +141,7 @@ function alertMessage(detector: DetectorName | null, value: number, threshold: n
   const more = mine.length > 1 ? ` (+${mine.length - 1} more)` : '';
   const cause = mine.length ? `${detector === null ? `${mine[0].detector}: ` : ''}${mine[0].detail}${more}` : '';
   if (detector === null) return `Quality score ${value.toFixed(3)} is below the threshold ${threshold.toFixed(2)} over the last ${window} records${cause ? `; ${cause}` : ''}.${where}`;
-  return `${detector}: ${cause} over the last ${window} records.${where}`;
+  return `${detector} in the last ${window} records: ${cause}.${where}`;
 }
 
 function recoveredMessage(a: AlertEvent, window: number): string {

@@ -80,6 +80,22 @@ export interface SavedField {
   missing: SavedBaseline;
   outliers: SavedBaseline;
   schema: SavedBaseline;
+  /**
+   * The field's levels in the window when it was saved: what "This is normal" accepts when it is applied to
+   * the saved state (`clean-agent baseline accept`) rather than to a running pipeline.
+   */
+  now?: SavedLevels;
+}
+
+export interface SavedLevels {
+  missing: number;
+  outliers: number;
+  schema: number;
+  /** The most common type in the window. */
+  type: number;
+  /** The window's numbers' range. */
+  lo?: number;
+  hi?: number;
 }
 
 export class FieldState {
@@ -390,7 +406,7 @@ export class FieldState {
     this.noReference();
   }
 
-  toJSON(): SavedField {
+  toJSON(objects: number): SavedField {
     const out: SavedField = {
       name: this.name,
       usual: this.usual,
@@ -402,18 +418,62 @@ export class FieldState {
     };
     if (this.sketch !== null && this.sketch.count > 0) out.sketch = this.sketch.toJSON();
     if (this.extLow <= this.extHigh) out.ext = [this.extLow, this.extHigh];
+    const now: SavedLevels = { missing: r6(this.missingRate(objects)), outliers: r6(this.outlierRate(objects)), schema: r6(this.schemaRate(objects)), type: this.dominant() };
+    const values = this.values;
+    if (values !== null) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < this.codes.length; i++) {
+        if ((this.codes[i] & 7) !== Code.Number) continue;
+        if (values[i] < lo) lo = values[i];
+        if (values[i] > hi) hi = values[i];
+      }
+      if (lo <= hi) [now.lo, now.hi] = [lo, hi];
+    }
+    out.now = now;
     return out;
+  }
+
+  /** Takes a saved field's learned state (schema, reference, baselines); its window is left as it is. */
+  applySaved(saved: SavedField): void {
+    this.usual = saved.usual === true;
+    this.established = Number.isInteger(saved.type) && saved.type >= Code.Number && saved.type <= Code.Array ? saved.type : 0;
+    this.novel = saved.novel === true;
+    this.sketch = saved.sketch ? LogSketch.from(saved.sketch) : null;
+    const ext = Array.isArray(saved.ext) && saved.ext.length === 2 && saved.ext.every((x) => typeof x === 'number') ? saved.ext : [Infinity, -Infinity];
+    [this.extLow, this.extHigh] = ext;
+    for (const [b, s] of [[this.missingBase, saved.missing], [this.outlierBase, saved.outliers], [this.schemaBase, saved.schema]] as const) Object.assign(b, RateBaseline.from(s));
+    this.refLow = this.refHigh = NaN;
+    this.noReference();
+  }
+
+  /** Forgets everything learnt (a reset baseline): the field is learnt again from the next windows. */
+  forget(): void {
+    this.usual = false;
+    this.established = 0;
+    this.novel = false;
+    this.resetReference();
+    for (const b of [this.missingBase, this.outlierBase, this.schemaBase]) Object.assign(b, new RateBaseline());
+  }
+
+  /** Fences from the saved reference at once (after a restore), rather than at the next refresh. */
+  fencesFromReference(z: number, minSamples: number): void {
+    this.lastReach = z;
+    const sketch = this.sketch;
+    if (z <= 0 || sketch === null || sketch.count < minSamples) return;
+    this.refLow = sketch.quantile(FENCE_LOW_Q);
+    this.refHigh = sketch.quantile(FENCE_HIGH_Q);
+    this.setFences(z);
   }
 
   /** Restores a saved field (its window starts empty). */
   static from(saved: SavedField, windowSize: number): FieldState {
     const f = new FieldState(String(saved.name), windowSize);
-    f.usual = saved.usual === true;
-    f.established = Number.isInteger(saved.type) && saved.type >= Code.Number && saved.type <= Code.Array ? saved.type : 0;
-    f.novel = saved.novel === true;
-    if (saved.sketch) f.sketch = LogSketch.from(saved.sketch);
-    if (Array.isArray(saved.ext) && saved.ext.length === 2) [f.extLow, f.extHigh] = saved.ext;
-    for (const [b, s] of [[f.missingBase, saved.missing], [f.outlierBase, saved.outliers], [f.schemaBase, saved.schema]] as const) Object.assign(b, RateBaseline.from(s));
+    f.applySaved(saved);
     return f;
   }
+}
+
+function r6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
 }

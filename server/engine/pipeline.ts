@@ -4,8 +4,9 @@
  */
 import type { DetectorName, PipelineConfig } from './config';
 import type { AlertEvent, EndEvent, MetricsEvent, PipelineEvent, RecoveredEvent, SampleRecord, StatusEvent } from './events';
-import { QualityEngine } from './quality';
+import { QualityEngine, type SavedEngine } from './quality';
 import { AlertChecker } from './alerts';
+import type { BaselineStore } from './baselineStore';
 import type { Logger, PipelineState, SourceContext, StreamSource } from '../sources/types';
 import { silentLogger } from '../sources/types';
 
@@ -20,6 +21,23 @@ export interface PipelineOptions {
   limit?: number;
   /** In record-count mode, a stream quiet this long still gets its pending check (0 turns it off). */
   idleFlushMs?: number;
+  /**
+   * Where the learned baseline is kept (`--state <dir>`, the extension's storage): restored at the start,
+   * so a restarted monitor resumes without relearning or re-alerting, and saved as it learns and at the end.
+   */
+  baseline?: BaselineStore;
+  /** Start from a fresh baseline: forget the saved one (kept for undo). */
+  resetBaseline?: boolean;
+}
+
+/** A saved baseline is written at most this often while the pipeline runs (and always at its end). */
+const SAVE_EVERY_MS = 10_000;
+
+/** What a baseline change did, for the user. */
+export interface BaselineChange {
+  /** Metrics whose baseline changed. */
+  changed: number;
+  message: string;
 }
 
 type Listeners = {
@@ -53,6 +71,10 @@ export class RealtimePipeline {
   private lastRecordTime = 0;
   private timer: NodeJS.Timeout | null = null;
   private last: MetricsEvent | null = null;
+  private savedAt = 0;
+  /** The saved file's modification time after our own last write: any other means a user changed it. */
+  private savedMtime = 0;
+  private savedLearned = -1;
 
   constructor(
     readonly name: string,
@@ -109,6 +131,7 @@ export class RealtimePipeline {
     const idleMs = this.options.idleFlushMs ?? 1000;
     const engine = this.engine;
     let ended = false;
+    this.loadBaseline();
     try {
       const src = (this.source = typeof this.sourceOrFactory === 'function' ? await this.sourceOrFactory(ctx) : this.sourceOrFactory);
       await src.connect();
@@ -144,8 +167,9 @@ export class RealtimePipeline {
       this.clearTimer();
     }
     await this.closeSource();
+    if (ended && (engine.records !== this.lastCheckRecords || this.last === null)) this.check();
+    this.saveBaseline(true);
     if (ended) {
-      if (engine.records !== this.lastCheckRecords || this.last === null) this.check();
       this.emit('end', { type: 'end', pipeline: this.name, records: engine.records });
       this.setState('stopped', engine.records >= limit ? `stopped after ${engine.records} records (limit)` : `end of source after ${engine.records} records`);
     } else {
@@ -164,6 +188,97 @@ export class RealtimePipeline {
     }
   }
 
+  /** Restores the saved baseline, if any (a file that is not one is reported and relearnt, never fatal). */
+  private loadBaseline(): void {
+    const store = this.options.baseline;
+    if (!store) return;
+    try {
+      if (this.options.resetBaseline && store.remove(this.name)) this.log.info(`[${this.name}] baseline reset: learning afresh (the old one is kept for undo)`);
+      const saved = store.load(this.name);
+      if (saved) {
+        this.engine.restore(saved);
+        this.savedMtime = store.modified(this.name);
+        this.savedLearned = saved.learnedRecords;
+        this.log.info(`[${this.name}] resumed the baseline learnt from ${saved.learnedRecords} records (saved ${new Date(saved.savedAt).toISOString()})`);
+      }
+    } catch (err) {
+      this.log.warn(`[${this.name}] ${err instanceof Error ? err.message : String(err)}; learning afresh`);
+    }
+  }
+
+  /**
+   * Saves the learned baseline (at most every SAVE_EVERY_MS unless `now`). A file changed by someone else
+   * since our last write (`clean-agent baseline accept|undo|reset`) is taken in first, not overwritten.
+   */
+  private saveBaseline(now = false): void {
+    const store = this.options.baseline;
+    if (!store) return;
+    const t = Date.now();
+    if (!now && t - this.savedAt < SAVE_EVERY_MS) return;
+    this.savedAt = t;
+    try {
+      const mtime = store.modified(this.name);
+      if (this.savedMtime !== 0 && mtime !== this.savedMtime) {
+        const saved = mtime === 0 ? null : store.load(this.name);
+        if (saved) this.engine.restore(saved);
+        else this.engine.resetBaseline();
+        this.log.info(`[${this.name}] the saved baseline was changed outside the monitor: ${saved ? 'taken in' : 'reset, learning afresh'}`);
+      }
+      if (!this.engine.learned && this.savedLearned <= 0) return;
+      this.savedMtime = store.save(this.name, this.engine.save(t));
+      this.savedLearned = this.engine.baselineInfo.records;
+    } catch (err) {
+      this.log.warn(`[${this.name}] cannot save the baseline in ${store.dir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /**
+   * "This is normal": the current level of `detector` (all when null) on `field` (all when null) becomes
+   * the baseline; the metric stops alerting. Undo with undoBaseline().
+   */
+  acceptNormal(detector: DetectorName | null, field: string | null): BaselineChange {
+    this.saveBaseline(true);
+    this.options.baseline?.keepPrevious(this.name);
+    this.undo = this.engine.save();
+    const changed = this.engine.accept(detector, field);
+    this.saveBaseline(true);
+    const what = `${detector ?? 'every detector'}${field !== null ? ` on "${field}"` : ''}`;
+    const message = changed ? `Accepted the current level of ${what} as normal.` : `Nothing to accept for ${what}.`;
+    this.log.info(`[${this.name}] ${message}`);
+    return { changed, message };
+  }
+
+  /** Forgets the learned baseline: the next window is learnt afresh. Undo with undoBaseline(). */
+  resetBaseline(): BaselineChange {
+    this.undo = this.engine.save();
+    this.options.baseline?.remove(this.name);
+    this.engine.resetBaseline();
+    this.savedMtime = 0;
+    this.savedLearned = 0;
+    const message = `Baseline reset: learning the next ${this.engine.windowSize} records afresh.`;
+    this.log.info(`[${this.name}] ${message}`);
+    return { changed: 1, message };
+  }
+
+  /** Undoes the last acceptNormal() or resetBaseline(). */
+  undoBaseline(): BaselineChange {
+    const store = this.options.baseline;
+    const prev = this.undo ?? (store ? store.previous(this.name) : null);
+    if (!prev) return { changed: 0, message: 'Nothing to undo.' };
+    this.undo = null;
+    this.engine.restore(prev);
+    if (store) {
+      store.restorePrevious(this.name);
+      this.savedMtime = store.modified(this.name);
+      this.saveBaseline(true);
+    }
+    const message = 'Restored the baseline as it was before the last change.';
+    this.log.info(`[${this.name}] ${message}`);
+    return { changed: 1, message };
+  }
+
+  private undo: SavedEngine | null = null;
+
   /** Runs the checker now: emits metrics, then any alerts or recoveries. */
   check(): MetricsEvent {
     const now = Date.now();
@@ -175,6 +290,7 @@ export class RealtimePipeline {
     const findings = engine.judge();
     const m = engine.metrics(this.name, now, throughput, findings);
     this.last = m;
+    this.saveBaseline();
     this.emit('metrics', m);
     for (const e of this.checker.evaluate(m, findings, (d) => engine.recentSamples(d, 5))) {
       if (e.type === 'alert') {

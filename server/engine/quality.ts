@@ -28,11 +28,16 @@ import { createLabels } from './detectors/labels';
 export interface SavedEngine {
   version: 1;
   windowSize: number;
+  /** Epoch milliseconds of the save. */
+  savedAt: number;
   /** Records learnt from. */
   learnedRecords: number;
   known: string[];
   fields: SavedField[];
+  /** The learned state of the record detectors (duplicates, parse, labels). */
   detectors: Partial<Record<DetectorName, unknown>>;
+  /** Their rates in the window when saved (what an accept applied to the file takes as normal). */
+  now: Partial<Record<DetectorName, number>>;
 }
 
 /** Names of fields that were part of the schema, remembered beyond the window (bounded). */
@@ -483,9 +488,9 @@ export class QualityEngine implements EngineView {
   }
 
   /** A field first seen now: new to the schema once the schema has been learnt (and it is not a known one back). */
-  private addField(name: string): FieldState {
-    const f = new FieldState(name, this.windowSize);
-    if (this.learnedRecords > 0 && !this.known.has(name)) {
+  private addField(name: string, saved?: SavedField): FieldState {
+    const f = saved ? FieldState.from(saved, this.windowSize) : new FieldState(name, this.windowSize);
+    if (!saved && this.learnedRecords > 0 && !this.known.has(name)) {
       f.novel = true;
       // Its baseline is "never seen": any lasting share of records carrying it stands out.
       f.schemaBase.windows = 1;
@@ -781,35 +786,57 @@ export class QualityEngine implements EngineView {
   }
 
   /** The learned state, to save (`--state`, the extension's storage); restoring it resumes without relearning. */
-  save(): SavedEngine {
+  save(time = Date.now()): SavedEngine {
     const detectors: Partial<Record<DetectorName, unknown>> = {};
-    for (const d of this.judges) if (d.save) detectors[d.name] = d.save();
+    const now: Partial<Record<DetectorName, number>> = {};
+    for (const d of this.judges) {
+      if (!d.save) continue;
+      detectors[d.name] = d.save();
+      now[d.name] = round(this.size ? this.flagged(d.name) / this.size : 0);
+    }
     return {
       version: 1,
       windowSize: this.windowSize,
+      savedAt: time,
       learnedRecords: this.learnedRecords,
       known: [...this.known],
-      fields: this.fieldList.filter((f) => !f.novel || f.seen > 0).map((f) => f.toJSON()),
+      fields: this.fieldList.filter((f) => !f.novel || f.seen > 0).map((f) => f.toJSON(this.objects)),
       detectors,
+      now,
     };
   }
 
-  /** Restores a saved state (before the first record). Throws on a state that is not one. */
+  /**
+   * Takes a saved learned state, before the first record or while running (the window stays as it is).
+   * Throws on a state that is not one.
+   */
   restore(saved: SavedEngine): void {
     if (!saved || saved.version !== 1 || !Array.isArray(saved.fields) || !Array.isArray(saved.known)) throw new Error('not a saved baseline of this version');
+    this.known.clear();
     for (const name of saved.known.slice(0, KNOWN_FIELDS_MAX)) if (typeof name === 'string') this.known.add(name);
-    for (const sf of saved.fields.slice(0, this.config.maxFields)) {
-      if (!sf || typeof sf.name !== 'string' || this.fieldMap.has(sf.name)) continue;
-      const f = FieldState.from(sf, this.windowSize);
-      this.fieldMap.set(f.name, f);
-      this.fieldList.push(f);
+    for (const sf of saved.fields) {
+      if (!sf || typeof sf.name !== 'string') continue;
+      let f = this.fieldMap.get(sf.name);
+      if (f !== undefined) f.applySaved(sf);
+      else if (this.fieldList.length < this.config.maxFields) f = this.addField(sf.name, sf);
+      f?.fencesFromReference(this.z, this.minSamples);
     }
-    for (const d of this.judges) if (d.load && saved.detectors?.[d.name] !== undefined) d.load(saved.detectors[d.name]);
+    for (const d of this.judges) d.load?.(saved.detectors?.[d.name]);
     this.learnedRecords = Math.max(0, Number(saved.learnedRecords) || 0);
     this.restored = this.learnedRecords > 0;
     this.shape = [];
     this.nextShape = [];
     this.current = [];
+  }
+
+  /** Forgets everything learnt: the next full window is learnt afresh (the pipeline is `learning` until then). */
+  resetBaseline(): void {
+    for (const f of this.fieldList) f.forget();
+    for (const d of this.judges) d.load?.(undefined);
+    this.known.clear();
+    this.learnedRecords = 0;
+    this.restored = false;
+    this.lastLearn = this.records;
   }
 
   /** Mean record quality over the window, 0..1; 1 for an empty window. */

@@ -84,7 +84,7 @@ test('an alert carries value, threshold, records, samples, the fields behind it 
     'critical',
     0.3,
     0.05,
-    'duplicates: 30% of records repeat one earlier in the window over the last 1000 records. Latest: record 199 (position 0@198).',
+    'duplicates in the last 1000 records: 30% of records repeat one earlier in the window. Latest: record 199 (position 0@198).',
     [field],
   ]);
 });

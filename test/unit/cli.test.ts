@@ -54,7 +54,7 @@ test('a file whose middle third is 50 % duplicates: alerts inside that third, re
     value: 0.25,
     threshold: 0.05,
     records: 1100,
-    message: 'duplicates: 25% of records repeat one earlier in the window (usually 0%) over the last 200 records. Latest: record 1100 (position 1100).',
+    message: 'duplicates in the last 200 records: 25% of records repeat one earlier in the window (usually 0%). Latest: record 1100 (position 1100).',
     samples: [1100, 1098, 1096, 1094, 1092].map((n) => ({ record: n, position: n })),
     fields: [{ name: null, share: 0.25, usual: 0, detail: '25% of records repeat one earlier in the window (usually 0%)' }],
   });
@@ -183,4 +183,49 @@ test('run on a config with mistakes exits 2 and lists each at file:line:column',
   assert.equal(lines[0], `clean-agent: ${file} has 11 problems:`);
   assert.equal(lines[1], `  ${file}:3:14: Unknown backend "kafak". Did you mean "kafka"? Use kafka, redis, pulsar, file or demo.`);
   assert.ok(!r.stderr.includes('hunter2'), 'the password in the file is not echoed');
+});
+
+test('--state: a restarted monitor resumes its saved baseline, ready at once; baseline accept, undo and reset change what it alerts on', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'clean-state-'));
+  const state = path.join(dir, 'state');
+  const file = path.join(dir, 'orders.jsonl');
+  let seed = 9;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const order = (i: number, slip = false) => JSON.stringify({ id: i, amount: Math.round(Math.exp(3 + rnd()) * (slip ? 100_000 : 100)) / 100 });
+  const watch = (...extra: string[]) => agent('watch', `file:${file}`, '--window', '500', '--check-every', '100', '--json', ...extra);
+  const alerts = (r: ReturnType<typeof agent>) => r.events.filter((e) => e.type === 'alert').map((e) => `${e.records} ${e.detector ?? 'score'}`);
+
+  // First run: 2,000 ordinary orders, learnt and saved.
+  writeFileSync(file, Array.from({ length: 2000 }, (_, i) => order(i)).join('\n') + '\n');
+  const first = watch('--state', state);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(alerts(first), []);
+  assert.deepEqual(first.events.find((e) => e.type === 'metrics')!.baseline, { state: 'learning', records: 100, needed: 500 });
+
+  // Restarted on new records whose amounts turn ×1000 in one in five from record 200: no relearning, the slips alert at once.
+  writeFileSync(file, Array.from({ length: 600 }, (_, i) => order(2000 + i, i >= 200 && i % 5 === 0)).join('\n') + '\n');
+  const resumed = watch('--state', state);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(resumed.events.find((e) => e.type === 'metrics')!.baseline, { state: 'ready', records: 2000, needed: 500, restored: true });
+  assert.deepEqual(alerts(resumed), ['300 outliers']);
+  // Without the saved baseline the same records fall in the learning window: nothing to compare with, no alert.
+  assert.deepEqual(alerts(watch()), []);
+
+  const show = agent('baseline', 'show', '--state', state);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /^orders\.jsonl: learnt from 2,500 records, saved \S+\n {2}duplicates usually 0\.0%, now 0\.0%\n {2}parse {6}usually 0\.0%, now 0\.0%\n {2}"id": type number, missing usually 0\.0% \(now 0\.0%\)\n {2}"amount": type number, missing usually 0\.0% \(now 0\.0%\), outliers usually 0\.0% \(now 16\.0%\)\n$/);
+
+  // "This is normal" through the state file: the slips' level is accepted, and the next run stays quiet.
+  const accept = agent('baseline', 'accept', '--state', state, 'orders.jsonl', '--detector', 'outliers', '--field', 'amount');
+  assert.equal(accept.code, 0, accept.stderr);
+  assert.equal(accept.stdout, `Accepted the saved levels of outliers on "amount" as normal for "orders.jsonl" (1 metric). Undo with: clean-agent baseline undo --state ${state} orders.jsonl\n`);
+  assert.deepEqual(alerts(watch('--state', state)), []);
+  // Undo brings the alert back; a reset forgets everything, and the run learns afresh.
+  assert.equal(agent('baseline', 'undo', '--state', state, 'orders.jsonl').code, 0);
+  assert.deepEqual(alerts(watch('--state', state)), ['300 outliers']);
+  const reset = watch('--state', state, '--reset-baseline');
+  assert.deepEqual(alerts(reset), []);
+  assert.deepEqual(reset.events.find((e) => e.type === 'metrics')!.baseline, { state: 'learning', records: 100, needed: 500 });
+  assert.match(agent('baseline', 'accept', '--state', state, 'nope').stderr, /^clean-agent: no saved baseline for "nope" in .*; saved: orders\.jsonl\n$/);
+  assert.equal(agent('baseline', 'accept', '--state', state, 'nope').code, 2);
 });
