@@ -148,7 +148,7 @@ test('planning: deterministic per seed and name; learning period, gaps, lengths 
   assert.deepEqual(planEpisodes('synthetic', recs, { seed: 1, window: 1000 }), plan);
   assert.notDeepEqual(planEpisodes('synthetic', recs, { seed: 2, window: 1000 }), plan);
   assert.notDeepEqual(planEpisodes('other', recs, { seed: 1, window: 1000 }), plan);
-  assert.equal(plan.length, 5); // (50,000 − 1,500) / 9,000 ≈ 5
+  assert.equal(plan.length, 8); // (50,000 − 1,500) / 6,000 ≈ 8
   assert.ok(plan[0].start >= 1501, `first start ${plan[0].start}`);
   for (let i = 0; i < plan.length; i++) {
     const ep = plan[i];
