@@ -8,10 +8,10 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { Position, Range } from 'vscode-languageserver-protocol';
 import type { DetectorName, PipelineSettings } from '../server/engine/config';
-import type { AlertEvent, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent } from '../server/engine/events';
+import type { AlertEvent, AlertField, BaselineInfo, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent } from '../server/engine/events';
 import type { Backend, PipelineState, SourceSpec } from '../server/sources/types';
 
-export type { AlertEvent, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent, DetectorName, PipelineSettings, PipelineState, Backend, SourceSpec };
+export type { AlertEvent, AlertField, BaselineInfo, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent, DetectorName, PipelineSettings, PipelineState, Backend, SourceSpec };
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -44,6 +44,10 @@ export interface PipelineInfo {
   configUri?: string;
   /** The equivalent headless command (`clean-agent watch …`), without secrets. */
   cliCommand: string;
+  /** Learning its first window (baseline-driven alerts held) or ready, once a check ran. */
+  baseline?: BaselineInfo;
+  /** Whether the last baseline change ("This is normal", reset) can be undone. */
+  canUndoBaseline?: boolean;
 }
 
 /** Every request that targets one pipeline carries its id. */
@@ -172,6 +176,44 @@ export interface SamplesParams extends PipelineRef {
 export namespace SamplesRequest {
   export const method = 'clean/samples' as const;
   export const type = new RequestType<SamplesParams, SampleRecord[], void>(method);
+}
+
+export interface AcceptNormalParams extends PipelineRef {
+  /** The detector whose current level becomes normal; every detector when absent. */
+  detector?: DetectorName;
+  /** The field; every field when absent. */
+  field?: string;
+}
+
+export interface BaselineChangeResult {
+  /** Metrics whose baseline changed (0: nothing to change). */
+  changed: number;
+  /** What happened, for a person ("Accepted the current level of schema on \"dist\" as normal."). */
+  message: string;
+  /** The pipeline after the change. */
+  info: PipelineInfo;
+}
+
+/**
+ * "This is normal": the current level of a detector on a field becomes its learned baseline, so the metric
+ * stops alerting (a new field joins the schema, a new type becomes the type, a new range of values joins the
+ * reference). Saved with the pipeline's baseline; undo with clean/undoBaseline.
+ */
+export namespace AcceptNormalRequest {
+  export const method = 'clean/acceptNormal' as const;
+  export const type = new RequestType<AcceptNormalParams, BaselineChangeResult, void>(method);
+}
+
+/** Forgets a pipeline's learned baseline: it learns its next window afresh (`learning`). Undo with clean/undoBaseline. */
+export namespace ResetBaselineRequest {
+  export const method = 'clean/resetBaseline' as const;
+  export const type = new RequestType<PipelineRef, BaselineChangeResult, void>(method);
+}
+
+/** Undoes the last clean/acceptNormal or clean/resetBaseline of a pipeline. */
+export namespace UndoBaselineRequest {
+  export const method = 'clean/undoBaseline' as const;
+  export const type = new RequestType<PipelineRef, BaselineChangeResult, void>(method);
 }
 
 export interface ResolveTopicParams {
@@ -313,6 +355,9 @@ export const PROTOCOL_METHODS = [
   HistoryRequest.method,
   SamplesRequest.method,
   ResolveTopicRequest.method,
+  AcceptNormalRequest.method,
+  ResetBaselineRequest.method,
+  UndoBaselineRequest.method,
   MetricsNotification.method,
   AlertNotification.method,
   StatusNotification.method,

@@ -3,6 +3,7 @@
  * (shared/protocol.ts), and standard LSP features on clean.yaml files.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CodeLensRefreshRequest,
@@ -18,6 +19,9 @@ import {
 import type { Connection, InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
+  AcceptNormalRequest,
+  ResetBaselineRequest,
+  UndoBaselineRequest,
   AgentErrorNotification,
   AlertNotification,
   HistoryRequest,
@@ -45,6 +49,7 @@ import { UsageError, parseSourceUrl, parseStartPosition } from '../sources/url';
 import { resolveTopic } from '../resolve/index';
 import { codeLenses, completions, documentSymbols, hover, toDiagnostics } from './configFeatures';
 import { MetricsBatcher } from './metricsBatcher';
+import { BaselineStore } from '../engine/baselineStore';
 import { PipelineManager, PipelineRequestError, errorText } from './manager';
 import type { PipelineRequest } from './manager';
 import { LOG_LEVELS, coerceAgentSettings, coerceWireSettings } from './settings';
@@ -75,7 +80,11 @@ export class CleanAgentServer {
   private lastCodeLensRefresh = 0;
   private readonly log: Logger;
 
+  /** Where baselines are kept: set from initializationOptions.storagePath (the extension's storage). */
+  private readonly baselines: { store?: BaselineStore } = {};
+
   constructor(private readonly connection: Connection) {
+    const baselines = this.baselines;
     const at = (level: LogLevel) => LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(this.logLevel);
     this.log = {
       debug: (m) => at('debug') && connection.console.log(m),
@@ -98,7 +107,13 @@ export class CleanAgentServer {
         },
         error: (message, origin, err) => this.reportError(message, origin, err),
       },
-      { log: this.log, secret: (name) => this.secret(name) },
+      {
+        log: this.log,
+        secret: (name) => this.secret(name),
+        get baselines() {
+          return baselines.store;
+        },
+      },
     );
   }
 
@@ -108,6 +123,8 @@ export class CleanAgentServer {
     process.on('unhandledRejection', (err) => this.reportError(`Unexpected error in the agent: ${errorText(err)}`, 'agent', err));
 
     c.onInitialize((params): InitializeResult => {
+      const storage = (params.initializationOptions as { storagePath?: unknown } | undefined)?.storagePath;
+      if (typeof storage === 'string' && storage !== '') this.baselines.store = new BaselineStore(path.join(storage, 'baselines'));
       this.canAskConfiguration = !!params.capabilities.workspace?.configuration;
       this.canRefreshCodeLens = !!params.capabilities.workspace?.codeLens?.refreshSupport;
       return {
@@ -170,6 +187,9 @@ export class CleanAgentServer {
     c.onRequest(ListPipelinesRequest.type, this.guard('listPipelines', () => ({ pipelines: this.manager.list() })));
     c.onRequest(HistoryRequest.type, this.guard('history', (p) => this.manager.history(p ?? {})));
     c.onRequest(SamplesRequest.type, this.guard('samples', (p) => this.manager.samples(p)));
+    c.onRequest(AcceptNormalRequest.type, this.guard('acceptNormal', (p) => this.manager.acceptNormal(p)));
+    c.onRequest(ResetBaselineRequest.type, this.guard('resetBaseline', (p) => this.manager.resetBaseline(p.pipeline)));
+    c.onRequest(UndoBaselineRequest.type, this.guard('undoBaseline', (p) => this.manager.undoBaseline(p.pipeline)));
     c.onRequest(
       ResolveTopicRequest.type,
       this.guard('resolveTopic', async (p) => {

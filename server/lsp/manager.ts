@@ -5,10 +5,11 @@
 import { resolvePipelineConfig } from '../engine/config';
 import type { DetectorName, PipelineConfig, PipelineSettings } from '../engine/config';
 import type { AlertEvent, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent } from '../engine/events';
-import { RealtimePipeline } from '../engine/pipeline';
+import { RealtimePipeline, type BaselineChange } from '../engine/pipeline';
+import type { BaselineStore } from '../engine/baselineStore';
 import { createSource } from '../sources/index';
 import type { Logger, SourceContext, SourceSpec, StreamSource } from '../sources/types';
-import type { HistoryParams, HistoryResult, PipelineInfo, SamplesParams, StatusParams } from '../../shared/protocol';
+import type { AcceptNormalParams, BaselineChangeResult, HistoryParams, HistoryResult, PipelineInfo, SamplesParams, StatusParams } from '../../shared/protocol';
 import { cliCommandOf, sourceUrlOf } from './cliCommand';
 import { PipelineHistoryRing } from './history';
 
@@ -32,6 +33,8 @@ export interface ManagerOptions {
   secret(name: string): Promise<string | undefined>;
   /** Opens sources; tests may substitute. */
   createSource?: (spec: SourceSpec, ctx: SourceContext) => Promise<StreamSource>;
+  /** Where each pipeline's learned baseline is kept (the extension's storage); none: learnt anew each start. */
+  baselines?: BaselineStore;
 }
 
 /** A request whose pipeline or parameters are wrong; the message says what to do. */
@@ -51,6 +54,7 @@ interface Managed {
   last?: MetricsEvent;
   running: Promise<void>;
   removed: boolean;
+  canUndo: boolean;
 }
 
 export class PipelineManager {
@@ -85,9 +89,10 @@ export class PipelineManager {
     const pipeline = new RealtimePipeline(id, (ctx) => makeSource(req.spec, ctx), config, {
       log: prefixed(this.options.log, id),
       secret: (name) => this.options.secret(name),
+      baseline: this.options.baselines,
     });
     const history = new PipelineHistoryRing(id, config.qualityThreshold, pickThresholds(config));
-    const m: Managed = { id, request: req, config, pipeline, history, running: Promise.resolve(), removed: false };
+    const m: Managed = { id, request: req, config, pipeline, history, running: Promise.resolve(), removed: false, canUndo: this.options.baselines?.hasPrevious(id) ?? false };
     this.pipelines.set(id, m);
     pipeline.on('metrics', (e) => {
       m.last = e;
@@ -135,6 +140,33 @@ export class PipelineManager {
     return this.info(m);
   }
 
+  /** "This is normal" for a detector (all when absent) on a field (all when absent). */
+  acceptNormal(p: AcceptNormalParams): BaselineChangeResult {
+    const m = this.get(p.pipeline);
+    if (p.detector !== undefined && !m.config.detectors.includes(p.detector)) {
+      throw new PipelineRequestError(`Pipeline "${m.id}" does not run the ${p.detector} detector; it runs ${m.config.detectors.join(', ')}.`);
+    }
+    return this.changed(m, m.pipeline.acceptNormal(p.detector ?? null, p.field ?? null), true);
+  }
+
+  resetBaseline(id: string): BaselineChangeResult {
+    const m = this.get(id);
+    return this.changed(m, m.pipeline.resetBaseline(), true);
+  }
+
+  undoBaseline(id: string): BaselineChangeResult {
+    const m = this.get(id);
+    return this.changed(m, m.pipeline.undoBaseline(), false);
+  }
+
+  private changed(m: Managed, c: BaselineChange, canUndo: boolean): BaselineChangeResult {
+    if (c.changed > 0) m.canUndo = canUndo;
+    const info = this.info(m);
+    // The tree follows at once; the next check brings the metrics.
+    this.events.status({ type: 'status', pipeline: m.id, time: Date.now(), state: m.pipeline.state, message: m.pipeline.message, info });
+    return { changed: c.changed, message: c.message, info };
+  }
+
   list(): PipelineInfo[] {
     return [...this.pipelines.values()].map((m) => this.info(m));
   }
@@ -180,6 +212,8 @@ export class PipelineManager {
       info.throughput = x.last.throughput;
       info.records = x.last.records;
     }
+    info.baseline = x.pipeline.engine.baselineInfo;
+    if (x.canUndo) info.canUndoBaseline = true;
     if (x.request.configUri) info.configUri = x.request.configUri;
     return info;
   }

@@ -26,6 +26,8 @@ export interface AgentClientOptions {
   /** Secrets the client hands out through clean/secret. */
   secrets?: Record<string, string>;
   codeLensRefresh?: boolean;
+  /** initializationOptions.storagePath: where the agent keeps baselines. */
+  storagePath?: string;
 }
 
 export class AgentClient {
@@ -72,6 +74,7 @@ export class AgentClient {
         textDocument: { publishDiagnostics: { versionSupport: true }, documentSymbol: { hierarchicalDocumentSymbolSupport: true } },
       },
       workspaceFolders: null,
+      initializationOptions: options.storagePath ? { storagePath: options.storagePath } : undefined,
     };
     await connection.sendRequest('initialize', init);
     await connection.sendNotification('initialized', {});
