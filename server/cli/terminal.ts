@@ -74,7 +74,7 @@ export class TerminalView {
     const rates = Object.entries(m.detectors)
       .map(([d, x]) => `${d} ${(x!.rate * 100).toFixed(1)}%`)
       .join('  ');
-    return `[${m.pipeline}] score ${m.score.toFixed(3)}  ${m.records} records  ${m.throughput}/s  ${rates}`;
+    return `[${m.pipeline}] score ${m.score.toFixed(3)}  ${m.records} records  ${m.throughput}/s  ${rates}${learningNote(m) ? `  (${learningNote(m)})` : ''}`;
   }
 
   private render(): void {
@@ -88,10 +88,12 @@ export class TerminalView {
         const score = this.paint(m.score.toFixed(3), low ? '31;1' : '32;1');
         lines.push(`  score ${score}  (threshold ${v.threshold})   ${m.records.toLocaleString('en')} records   ${m.throughput.toLocaleString('en')} records/s`);
         lines.push(`  ${this.sparkline(v.scores)}`);
+        const note = learningNote(m);
+        if (note) lines.push(`  ${this.paint(note, '36')}`);
         for (const [d, x] of Object.entries(m.detectors)) {
-          const over = x!.rate > x!.threshold;
+          const over = x!.out === true;
           const bar = '█'.repeat(Math.min(20, Math.round(x!.rate * 40))).padEnd(20, '·');
-          lines.push(`  ${d.padEnd(11)} ${this.paint(bar, over ? '31' : '2')} ${(x!.rate * 100).toFixed(1).padStart(5)}%  (threshold ${(x!.threshold * 100).toFixed(1)}%)`);
+          lines.push(`  ${d.padEnd(11)} ${this.paint(bar, over ? '31' : '2')} ${(x!.rate * 100).toFixed(1).padStart(5)}%  ${over ? this.paint('stands out', '31') : 'normal'}`);
         }
       }
       lines.push('');
@@ -109,4 +111,11 @@ export class TerminalView {
   private sparkline(scores: number[]): string {
     return scores.map((s) => SPARK[Math.max(0, Math.min(7, Math.floor(s * 8 - 0.0001)))]).join('');
   }
+}
+
+/** While the first window is learnt: how far, and that baseline alerts are held. */
+export function learningNote(m: MetricsEvent): string {
+  const b = m.baseline;
+  if (!b || b.state !== 'learning') return '';
+  return `learning the baseline: ${b.records.toLocaleString('en')} / ${b.needed.toLocaleString('en')} records, alerts held`;
 }

@@ -19,12 +19,14 @@ describe('docs/protocol.md', () => {
     assert.deepEqual(
       declaredMethods().sort(),
       [
+        'clean/acceptNormal',
         'clean/agentError',
         'clean/alert',
         'clean/history',
         'clean/listPipelines',
         'clean/metrics',
         'clean/pausePipeline',
+        'clean/resetBaseline',
         'clean/resolveTopic',
         'clean/resumePipeline',
         'clean/samples',
@@ -32,6 +34,7 @@ describe('docs/protocol.md', () => {
         'clean/startPipeline',
         'clean/status',
         'clean/stopPipeline',
+        'clean/undoBaseline',
       ],
     );
   });
