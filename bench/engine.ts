@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- engine [--json] [--quick]`: the quality engine's throughput against bare
- * `buf.toString()` + `JSON.parse` over the same records in the same run, and RSS growth over a long run.
+ * `buf.toString()` + `JSON.parse` over the same records in the same run, RSS growth over a long run, and the
+ * size of a saved baseline for a 50-field record.
  */
 import { QualityEngine } from '../server/engine/quality';
 import { resolvePipelineConfig } from '../server/engine/config';
@@ -95,9 +96,28 @@ export async function run(argv: string[]): Promise<void> {
   const rssGrowthMB = round((rssEnd - rssStart) / 1048576);
   if (!json) console.log(`long run: ${fmt(longTotal)} records at ${fmt(longRps)}/s, RSS ${mb(rssStart)} → ${mb(rssEnd)} MB (peak ${mb(rssPeak)}), growth ${rssGrowthMB} MB`);
 
+  const savedKB = savedBaselineKB(quick ? 50_000 : 200_000);
+  if (!json) console.log(`saved baseline of a 50-field record (10 fields spanning 9 decades of both signs): ${savedKB} KB`);
+
   const headline = cases[0];
-  const result = { bench: 'engine', ratio: headline.ratio, bareRps: headline.bareRps, engineRps: headline.engineRps, rssGrowthMB, longRun: { records: longTotal, rps: longRps }, cases, sink: sink > 0 };
-  console.log(json ? JSON.stringify(result) : `ratio (200 B, window 1000): ${headline.ratio}   RSS growth over ${fmt(longTotal)} records: ${rssGrowthMB} MB`);
+  const result = { bench: 'engine', ratio: headline.ratio, bareRps: headline.bareRps, engineRps: headline.engineRps, rssGrowthMB, savedBaselineKB: savedKB, longRun: { records: longTotal, rps: longRps }, cases, sink: sink > 0 };
+  console.log(json ? JSON.stringify(result) : `ratio (200 B, window 1000): ${headline.ratio}   RSS growth over ${fmt(longTotal)} records: ${rssGrowthMB} MB   saved baseline (50 fields): ${savedKB} KB`);
+}
+
+/** The saved learned state of a pipeline whose records carry 50 fields, a fifth of them heavy-tailed numbers of both signs. */
+function savedBaselineKB(records: number): number {
+  const rnd = seededRandom(5);
+  const e = new QualityEngine(resolvePipelineConfig({ windowSize: 1000 }));
+  for (let i = 0; i < records; i++) {
+    const o: Record<string, unknown> = {};
+    for (let k = 0; k < 50; k++) {
+      if (k % 5 === 0) o['s' + k] = 'v' + Math.floor(rnd() * 100);
+      else if (k % 5 === 1) o['n' + k] = Math.exp(rnd() * 20 - 5) * (rnd() < 0.3 ? -1 : 1);
+      else o['x' + k] = Math.round(rnd() * 1000) / 10;
+    }
+    e.process({ value: Buffer.from(JSON.stringify(o)) });
+  }
+  return round(Buffer.byteLength(JSON.stringify(e.save())) / 1024);
 }
 
 function round(x: number): number {

@@ -44,7 +44,10 @@ export class AlertChecker {
       const named = findings.length > 0 || this.config.scoreIsHard;
       const breached = m.score < t && named;
       const recovered = m.score >= t + h * (1 - t) || !named;
-      const alert = (severity: Severity): AlertEvent => this.alert(null, m, m.score, t, severity, findings, samples(null));
+      // Under a threshold the user wrote, with nothing departing from its baseline, the alert still names what
+      // pulls the score down: the detectors and fields that flag the most records (their usual level, that is).
+      const causes = findings.length > 0 ? findings : contributors(m);
+      const alert = (severity: Severity): AlertEvent => this.alert(null, m, m.score, t, severity, causes, samples(null));
       this.step('score', breached, m.score <= t - 0.2, recovered, clock, cooldown, m.window, alert, out);
     }
     for (const name of Object.keys(m.detectors) as DetectorName[]) {
@@ -119,6 +122,23 @@ export class AlertChecker {
       fields,
     };
   }
+}
+
+/** What lowers the score when nothing stands out: each detector that flags records, with its most flagged field. */
+function contributors(m: MetricsEvent): Finding[] {
+  const out: Finding[] = [];
+  for (const [d, x] of Object.entries(m.detectors) as Array<[DetectorName, { rate: number; threshold: number }]>) {
+    if (x.rate <= 0) continue;
+    let field: string | null = null;
+    let share = 0;
+    for (const [name, f] of Object.entries(m.fields)) {
+      const v = d === 'missing' ? f.missing : d === 'outliers' ? f.outliers ?? 0 : d === 'rules' ? f.rules ?? 0 : 0;
+      if (v > share) [field, share] = [name, v];
+    }
+    const where = field !== null ? ` (most on ${JSON.stringify(field)}, ${(share * 100).toFixed(1)}%)` : '';
+    out.push({ detector: d, name: field, share: x.rate, usual: x.rate, limit: x.threshold, hard: true, detail: `${(x.rate * 100).toFixed(1)}% of records flagged${where}, as usual for this stream` });
+  }
+  return out.sort((a, b) => b.share - a.share);
 }
 
 function toAlertField(f: Finding): AlertField {

@@ -1,4 +1,7 @@
-/** A bounded, columnar history of one pipeline's checks (at most one point per second) and its alerts. */
+/**
+ * A bounded, columnar history of one pipeline's checks (at most one point per second), its alerts, and where
+ * its latest learning period began and ended (two times, however long the stream).
+ */
 import { DETECTORS } from '../engine/config';
 import type { DetectorName } from '../engine/config';
 import type { AlertEvent, MetricsEvent, RecoveredEvent } from '../engine/events';
@@ -18,6 +21,10 @@ export class PipelineHistoryRing {
   private head = 0; // next slot to write
   private size = 0;
   private readonly alerts: Array<AlertEvent | RecoveredEvent> = [];
+  /** Learning at the latest check; undefined before the first check. */
+  private learning: boolean | undefined;
+  private learningFrom: number | undefined;
+  private learningUntil: number | undefined;
 
   constructor(
     readonly pipeline: string,
@@ -46,6 +53,13 @@ export class PipelineHistoryRing {
       this.head = (this.head + 1) % this.capacity;
       if (this.size < this.capacity) this.size++;
     }
+    const learning = m.baseline.state === 'learning';
+    // A new learning period (the first, or after a reset) starts a new band; its first ready check ends it.
+    if (learning && this.learning !== true) {
+      this.learningFrom = m.time;
+      this.learningUntil = undefined;
+    } else if (!learning && this.learning === true) this.learningUntil = m.time;
+    this.learning = learning;
     this.time[slot] = m.time;
     this.score[slot] = m.score;
     this.throughput[slot] = m.throughput;
@@ -80,6 +94,9 @@ export class PipelineHistoryRing {
       detectors: {},
       alerts: this.alerts.filter((a) => a.time >= since),
     };
+    if (this.learning !== undefined) out.learning = this.learning;
+    if (this.learningFrom !== undefined) out.learningFrom = this.learningFrom;
+    if (this.learningUntil !== undefined) out.learningUntil = this.learningUntil;
     const start = (this.head - this.size + this.capacity) % this.capacity;
     const cols = [...this.detectors.entries()].map(([d, col]) => [col, (out.detectors[d] = [] as Array<number | null>)] as const);
     for (let i = 0; i < this.size; i++) {

@@ -168,3 +168,15 @@ test('pause, resume and stop move through the states', async () => {
   await done;
   assert.deepEqual(states, ['connecting', 'running', 'paused', 'running', 'stopped']);
 });
+
+test('a score alert under a written threshold with nothing standing out names what usually pulls the score down', () => {
+  const written = resolvePipelineConfig({ detectors: ['duplicates', 'missing'], qualityThreshold: 0.9, checkInterval: { records: 100 } });
+  const metrics: MetricsEvent = {
+    ...m(100, 0.85, 0.02),
+    detectors: { duplicates: { rate: 0.02, count: 20, threshold: 0.05 }, missing: { rate: 0.3, count: 300, threshold: 0.1 } },
+    fields: { note: { missing: 0.3 }, id: { missing: 0 } },
+  };
+  const [e] = new AlertChecker(written).evaluate(metrics, [], () => []);
+  assert.equal(e.message, 'Quality score 0.850 is below the threshold 0.90 over the last 1000 records; missing: 30.0% of records flagged (most on "note", 30.0%), as usual for this stream (+1 more).');
+  assert.deepEqual(e.fields.map((f) => [f.name, f.share]), [['note', 0.3], [null, 0.02]]);
+});
