@@ -397,6 +397,7 @@ class ConfigValidator {
       if (defaults.thresholds || own.thresholds) settings.thresholds = { ...defaults.thresholds, ...own.thresholds };
       if (defaults.weights || own.weights) settings.weights = { ...defaults.weights, ...own.weights };
       if (defaults.outliers || own.outliers) settings.outliers = { ...defaults.outliers, ...own.outliers };
+      if (defaults.baseline || own.baseline) settings.baseline = { ...defaults.baseline, ...own.baseline, minJump: { ...defaults.baseline?.minJump, ...own.baseline?.minJump } };
       this.engineCheck(settings, [p, 'defaults'], head);
 
       const firstError = this.problems
@@ -564,7 +565,7 @@ function labelOf(at: Array<string | number>): string {
   if (typeof last === 'number') return `Item ${last + 1} of ${keys[keys.length - 1] ?? 'the list'}`;
   const lastKey = keys[keys.length - 1] ?? 'The file';
   const parent = keys[keys.length - 2];
-  return parent && ['thresholds', 'weights', 'outliers', 'auth', 'tls'].includes(parent) ? `${parent}.${lastKey}` : lastKey;
+  return parent && ['thresholds', 'weights', 'outliers', 'baseline', 'minJump', 'auth', 'tls'].includes(parent) ? `${parent}.${lastKey}` : lastKey;
 }
 
 function article(noun: string): string {
