@@ -7,9 +7,11 @@
  * - detector: stands out when any of its findings does (a field's rate departs from its learned baseline,
  *   or a hard limit is passed; the detectors apply their own hysteresis). Critical at three times the
  *   limit (and at least 25 % of records, for a baseline limit).
- * - score: breached below `qualityThreshold` while some detector stands out (or always, when the user
- *   wrote the threshold), so a score alert always names the fields behind it; critical at or below
- *   `qualityThreshold - 0.2`; recovered at `qualityThreshold + hysteresis × (1 - qualityThreshold)`.
+ * - score: only when the user wrote `qualityThreshold` (a hard limit): breached below it, critical at or
+ *   below `qualityThreshold - 0.2`, recovered at `qualityThreshold + hysteresis × (1 - qualityThreshold)`;
+ *   it names what stands out, or else what usually pulls the score down. With the default threshold the
+ *   score is shown (tree, chart, status bar) but not alerted on: what lowers it is either a detector that
+ *   stands out, whose own alert names the cause, or the stream's usual level, which is nothing to act on.
  */
 import type { DetectorName, PipelineConfig } from './config';
 import type { AlertEvent, AlertField, MetricsEvent, RecoveredEvent, Sample, Severity } from './events';
@@ -41,9 +43,9 @@ export class AlertChecker {
     if (m.window > 0) {
       const t = this.config.qualityThreshold;
       const h = this.config.hysteresis;
-      const named = findings.length > 0 || this.config.scoreIsHard;
-      const breached = m.score < t && named;
-      const recovered = m.score >= t + h * (1 - t) || !named;
+      const hard = this.config.scoreIsHard;
+      const breached = hard && m.score < t;
+      const recovered = !hard || m.score >= t + h * (1 - t);
       // Under a threshold the user wrote, with nothing departing from its baseline, the alert still names what
       // pulls the score down: the detectors and fields that flag the most records (their usual level, that is).
       const causes = findings.length > 0 ? findings : contributors(m);
@@ -114,8 +116,8 @@ export class AlertChecker {
       time: m.time,
       severity,
       detector,
-      value,
-      threshold,
+      value: round(value),
+      threshold: round(threshold),
       records: m.records,
       message: alertMessage(detector, value, threshold, m.window, findings, samples),
       samples,

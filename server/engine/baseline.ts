@@ -57,7 +57,10 @@ export class RateBaseline {
   /** The rate above which a window of `n` records stands out. */
   limit(n: number, s: Significance): number {
     const p = Math.max(this.mean, 1 / Math.max(1, n));
-    const sd = Math.sqrt(this.variance + (s.dispersion * p * (1 - p)) / Math.max(1, n));
+    // A young baseline has seen little of how its rate wanders: a prior spread of minJump, worth one window,
+    // widens the limit while few windows are learnt.
+    const spread = (this.windows * this.variance + s.minJump * s.minJump) / (this.windows + 1);
+    const sd = Math.sqrt(spread + (s.dispersion * p * (1 - p)) / Math.max(1, n));
     return Math.min(1, this.mean + Math.max(s.minJump, s.z * sd, (s.ratio - 1) * this.mean, this.peak - this.mean + s.minJump / 2));
   }
 

@@ -30,6 +30,8 @@ export const SHIFT_RUN = 12;
 export const SHIFT_SPAN = 16;
 /** A shift whose new level is this many times the reference's largest magnitude is a unit slip, not a shift. */
 export const SLIP_FACTOR = 300;
+/** Normal values a count field needs before a negative value in it is judged a sentinel. */
+export const COUNT_EVIDENCE = 1000;
 export const TYPE_NAMES = ['none', 'absent', 'null', 'number', 'string', 'boolean', 'object', 'array'];
 
 export const enum Flag {
@@ -80,6 +82,8 @@ export interface SavedField {
   missing: SavedBaseline;
   outliers: SavedBaseline;
   schema: SavedBaseline;
+  /** Every normal number learnt was a non-negative integer (absent: false). */
+  count?: boolean;
   /**
    * The field's levels in the window when it was saved: what "This is normal" accepts when it is applied to
    * the saved state (`clean-agent baseline accept`) rather than to a running pipeline.
@@ -131,6 +135,8 @@ export class FieldState {
   /** Raw values outside [low, high] are gross errors; ±Infinity while there is no reference. */
   low = -Infinity;
   high = Infinity;
+  /** Whether every normal number learnt so far is a non-negative integer (a count). */
+  isCount = true;
   /** How many numbers the field has carried (positions for the shift test). */
   numbers = 0;
   /** The last SHIFT_SPAN flagged values: their position among the numbers, slot, record, value and side (+1 high, -1 low). */
@@ -333,6 +339,15 @@ export class FieldState {
     if (learnValues && fresh > 0) {
       const sketch = this.sketch ?? (this.sketch = new LogSketch());
       const take = Math.min(fresh, W);
+      if (this.isCount) {
+        for (let k = take; k > 0; k--) {
+          const i = (end - k + W) % W;
+          if (codes[i] === Code.Number && !(values[i] >= 0 && Number.isInteger(values[i]))) {
+            this.isCount = false;
+            break;
+          }
+        }
+      }
       const step = Math.max(1, Math.floor(take / SKETCH_SAMPLE));
       for (let k = take; k > 0; k -= step) {
         const i = (end - k + W) % W;
@@ -365,6 +380,9 @@ export class FieldState {
     if (w > 0) {
       this.low = lo - z * w;
       this.high = hi + z * w;
+      // Counts (ages, amounts in cents, epoch seconds) that have never been negative: a negative one is a
+      // sentinel (-1, -999) however close to zero the fence would otherwise reach.
+      if (this.isCount && lo >= 0 && this.sketch !== null && this.sketch.count >= COUNT_EVIDENCE) this.low = Math.max(this.low, -0.5);
     } else {
       this.low = -Infinity;
       this.high = Infinity;
@@ -400,6 +418,7 @@ export class FieldState {
   /** Forgets the numeric reference (a user accepted a new level): the next refresh learns it from the window. */
   resetReference(): void {
     this.sketch = null;
+    this.isCount = true;
     this.extLow = Infinity;
     this.extHigh = -Infinity;
     this.refLow = this.refHigh = NaN;
@@ -418,6 +437,7 @@ export class FieldState {
     };
     if (this.sketch !== null && this.sketch.count > 0) out.sketch = this.sketch.toJSON();
     if (this.extLow <= this.extHigh) out.ext = [this.extLow, this.extHigh];
+    if (this.isCount && out.sketch) out.count = true;
     const now: SavedLevels = { missing: r6(this.missingRate(objects)), outliers: r6(this.outlierRate(objects)), schema: r6(this.schemaRate(objects)), type: this.dominant() };
     const values = this.values;
     if (values !== null) {
@@ -440,6 +460,7 @@ export class FieldState {
     this.established = Number.isInteger(saved.type) && saved.type >= Code.Number && saved.type <= Code.Array ? saved.type : 0;
     this.novel = saved.novel === true;
     this.sketch = saved.sketch ? LogSketch.from(saved.sketch) : null;
+    this.isCount = this.sketch === null || saved.count === true;
     const ext = Array.isArray(saved.ext) && saved.ext.length === 2 && saved.ext.every((x) => typeof x === 'number') ? saved.ext : [Infinity, -Infinity];
     [this.extLow, this.extHigh] = ext;
     for (const [b, s] of [[this.missingBase, saved.missing], [this.outlierBase, saved.outliers], [this.schemaBase, saved.schema]] as const) Object.assign(b, RateBaseline.from(s));

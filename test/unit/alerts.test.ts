@@ -8,7 +8,8 @@ import { RealtimePipeline } from '../../server/engine/pipeline';
 import { MemorySource } from '../../server/sources/memory';
 import type { SourceMessage, StreamSource } from '../../server/sources/types';
 
-const config = resolvePipelineConfig({ detectors: ['duplicates'], checkInterval: { records: 100 }, cooldown: { records: 500 } });
+// The threshold written out, as a user would: the score then alerts on its own crossing.
+const config = resolvePipelineConfig({ detectors: ['duplicates'], qualityThreshold: 0.8, checkInterval: { records: 100 }, cooldown: { records: 500 } });
 
 function m(records: number, score: number, dup: number): MetricsEvent {
   return {
@@ -45,10 +46,10 @@ test('alerts fire when a metric starts to stand out, escalate once, recover when
   assert.deepEqual(run(c, [m(600, 0.85, 0.03), null]), ['600 recovered score critical', '600 recovered duplicates critical']);
 });
 
-test('a score under the threshold with nothing standing out raises no alert, unless the user wrote the threshold', () => {
-  assert.deepEqual(run(new AlertChecker(config), [m(100, 0.7, 0), null]), []);
-  const written = resolvePipelineConfig({ detectors: ['duplicates'], qualityThreshold: 0.8, checkInterval: { records: 100 } });
-  assert.deepEqual(run(new AlertChecker(written), [m(100, 0.7, 0), null]), ['100 alert score warning']);
+test('with the default threshold the score raises no alert of its own: the detectors that stand out name the cause', () => {
+  const defaults = resolvePipelineConfig({ detectors: ['duplicates'], checkInterval: { records: 100 } });
+  assert.deepEqual(run(new AlertChecker(defaults), [m(100, 0.7, 0), null], [m(200, 0.5, 0.3), 0.3]), ['200 alert duplicates critical']);
+  assert.deepEqual(run(new AlertChecker(config), [m(100, 0.7, 0), null]), ['100 alert score warning']);
 });
 
 test('cooldown: a crossing soon after an alert stays silent, and so does its recovery', () => {

@@ -1,19 +1,21 @@
 /**
  * missing: a field the stream normally carries is null or absent. Records are flagged when a usual field
- * (carried by `usualFieldShare` of the window) lacks a value; a field alerts when its share of records
+ * (carried by `usualFieldShare` of the window) lacks a value; such a field alerts when its share of records
  * without a value departs from its own learned share (a field that is null 3 % of the time wobbles without
- * alerting; one that is never null and turns null in 10 % of records alerts).
+ * alerting; one that is never null and turns null in 10 % of records alerts). A field that is often null
+ * (more than 1 − usualFieldShare of records, learned) is optional: its gaps come and go with the data
+ * (grouped records, a section without that measurement) and are not judged.
  */
 import { Code } from '../fields';
 import type { FieldState } from '../fields';
 import type { Detector, EngineView, Finding } from './types';
 import { HardLimit, hardLimit, pct, quote, worstFirst } from './types';
 
-/** Fields whose learned share of missing values is above this are optional: their gaps are not judged. */
-const OPTIONAL = 0.5;
+/** A usual field that has mostly gone for this long is no longer usual (its absence is the new normal). */
+const GONE = 0.5;
 
-function judged(f: FieldState): boolean {
-  return !f.novel && f.missingBase.windows > 0 && f.missingBase.mean <= OPTIONAL;
+function judged(f: FieldState, usualShare: number): boolean {
+  return f.usual && !f.novel && f.missingBase.windows > 0 && f.missingBase.mean <= 1 - usualShare + 1e-9;
 }
 
 export function missingFinding(view: EngineView, f: FieldState, rate: number, limit: number, hard: boolean): Finding {
@@ -41,7 +43,7 @@ export function createMissing(): Detector {
       const from = out.length;
       const n = view.objects;
       for (const f of view.fieldStates) {
-        if (!judged(f)) continue;
+        if (!judged(f, view.config.usualFieldShare)) continue;
         const rate = f.missingRate(n);
         if (f.missingBase.judge(rate, n, view.records, view.significance('missing'))) out.push(missingFinding(view, f, rate, f.missingBase.limit(n, view.significance('missing')), false));
       }
@@ -57,7 +59,7 @@ export function createMissing(): Detector {
         if (f.novel) continue;
         const rate = f.missingRate(view.objects);
         // A field mostly gone for good: its absence is the new normal, no longer a fault to count.
-        if (f.missingBase.learn(rate, view.records, view.size) && rate > OPTIONAL) f.usual = false;
+        if (f.missingBase.learn(rate, view.records, view.size) && rate > GONE) f.usual = false;
       }
     },
 
@@ -67,7 +69,7 @@ export function createMissing(): Detector {
         if (field !== null && f.name !== field) continue;
         const rate = f.missingRate(view.objects);
         f.missingBase.accept(rate);
-        if (rate > OPTIONAL) f.usual = false;
+        if (rate > GONE) f.usual = false;
         n++;
       }
       return n;
