@@ -9,7 +9,7 @@
 import { Code } from '../fields';
 import type { FieldState } from '../fields';
 import type { Detector, EngineView, Finding } from './types';
-import { HardLimit, hardLimit, pct, quote, worstFirst } from './types';
+import { HardLimit, judgeFields, pct, quote, type FieldRate } from './types';
 
 /** A usual field that has mostly gone for this long is no longer usual (its absence is the new normal). */
 const GONE = 0.5;
@@ -34,24 +34,21 @@ export function missingFinding(view: EngineView, f: FieldState, rate: number, li
   };
 }
 
+const rates: FieldRate = {
+  detector: 'missing',
+  judged: (f, view) => judged(f, view.config.usualFieldShare),
+  rate: (f, objects) => f.missingRate(objects),
+  base: (f) => f.missingBase,
+  finding: missingFinding,
+};
+
 export function createMissing(): Detector {
   const hardOver = new HardLimit();
   return {
     name: 'missing',
 
     judge(view, out) {
-      const from = out.length;
-      const n = view.objects;
-      for (const f of view.fieldStates) {
-        if (!judged(f, view.config.usualFieldShare)) continue;
-        const rate = f.missingRate(n);
-        if (f.missingBase.judge(rate, n, view.records, view.significance('missing'))) out.push(missingFinding(view, f, rate, f.missingBase.limit(n, view.significance('missing')), false));
-      }
-      const hard = hardLimit(view, 'missing');
-      if (hardOver.over(view.size > 0 ? view.flagged('missing') / view.size : 0, hard, view.config.hysteresis) && out.length === from) {
-        for (const f of view.fieldStates) if (f.usual && f.missingRate(n) > 0) out.push(missingFinding(view, f, f.missingRate(n), hard!, true));
-      }
-      worstFirst(out, from);
+      judgeFields(view, out, rates, hardOver);
     },
 
     learn(view) {

@@ -10,7 +10,7 @@
 import type { FieldState } from '../fields';
 import { Code } from '../fields';
 import type { Detector, EngineView, Finding } from './types';
-import { HardLimit, hardLimit, num, pct, quote, worstFirst } from './types';
+import { HardLimit, judgeFields, num, pct, quote, type FieldRate } from './types';
 
 function finding(view: EngineView, f: FieldState, rate: number, limit: number, hard: boolean): Finding {
   const examples = view.examples('outliers', f.name, 3) as number[];
@@ -31,24 +31,21 @@ function finding(view: EngineView, f: FieldState, rate: number, limit: number, h
   };
 }
 
+const rates: FieldRate = {
+  detector: 'outliers',
+  judged: (f) => f.counts[Code.Number] > 0 || f.outlierBase.outSince !== 0,
+  rate: (f, objects) => f.outlierRate(objects),
+  base: (f) => f.outlierBase,
+  finding,
+};
+
 export function createOutliers(): Detector {
   const hardOver = new HardLimit();
   return {
     name: 'outliers',
 
     judge(view, out) {
-      const from = out.length;
-      const n = view.objects;
-      for (const f of view.fieldStates) {
-        if (f.counts[Code.Number] === 0 && f.outlierBase.outSince === 0) continue;
-        const rate = f.outlierRate(n);
-        if (f.outlierBase.judge(rate, n, view.records, view.significance('outliers'))) out.push(finding(view, f, rate, f.outlierBase.limit(n, view.significance('outliers')), false));
-      }
-      const hard = hardLimit(view, 'outliers');
-      if (hardOver.over(view.size > 0 ? view.flagged('outliers') / view.size : 0, hard, view.config.hysteresis) && out.length === from) {
-        for (const f of view.fieldStates) if (f.outliers > 0) out.push(finding(view, f, f.outlierRate(n), hard!, true));
-      }
-      worstFirst(out, from);
+      judgeFields(view, out, rates, hardOver);
     },
 
     learn(view) {

@@ -9,7 +9,7 @@
 import { Code, TYPE_NAMES } from '../fields';
 import type { FieldState } from '../fields';
 import type { Detector, EngineView, Finding } from './types';
-import { HardLimit, hardLimit, pct, quote, worstFirst } from './types';
+import { HardLimit, judgeFields, pct, quote, type FieldRate } from './types';
 
 function typeName(code: number): string {
   return TYPE_NAMES[code] ?? 'unknown';
@@ -48,30 +48,22 @@ function finding(view: EngineView, f: FieldState, rate: number, limit: number, h
   return out;
 }
 
+const rates: FieldRate = {
+  detector: 'schema',
+  judged: (f) => f.novel || f.established !== 0 || f.schemaBase.outSince !== 0,
+  rate: (f, objects) => f.schemaRate(objects),
+  base: (f) => f.schemaBase,
+  // A new field is named with the usual fields that went missing as it appeared (a likely rename).
+  finding: (view, f, rate, limit, hard) => finding(view, f, rate, limit, hard, f.novel && !hard ? goneFields(view) : []),
+};
+
 export function createSchema(): Detector {
   const hardOver = new HardLimit();
   return {
     name: 'schema',
 
     judge(view, out) {
-      const from = out.length;
-      const n = view.objects;
-      let gone: FieldState[] | null = null;
-      for (const f of view.fieldStates) {
-        if (!f.novel && f.established === 0 && f.schemaBase.outSince === 0) continue;
-        const rate = f.schemaRate(n);
-        if (!f.schemaBase.judge(rate, n, view.records, view.significance('schema'))) continue;
-        gone ??= f.novel ? goneFields(view) : null;
-        out.push(finding(view, f, rate, f.schemaBase.limit(n, view.significance('schema')), false, f.novel ? gone ?? [] : []));
-      }
-      const hard = hardLimit(view, 'schema');
-      if (hardOver.over(view.size > 0 ? view.flagged('schema') / view.size : 0, hard, view.config.hysteresis) && out.length === from) {
-        for (const f of view.fieldStates) {
-          const rate = f.schemaRate(n);
-          if (rate > 0) out.push(finding(view, f, rate, hard!, true, []));
-        }
-      }
-      worstFirst(out, from);
+      judgeFields(view, out, rates, hardOver);
     },
 
     learn(view) {

@@ -6,7 +6,7 @@
  */
 import type { DetectorName, PipelineConfig } from '../config';
 import type { FieldState } from '../fields';
-import type { Significance } from '../baseline';
+import type { RateBaseline, Significance } from '../baseline';
 import type { AlertField } from '../events';
 
 export interface Finding extends AlertField {
@@ -87,4 +87,37 @@ export class HardLimit {
     this.out = this.out ? rate > limit * (1 - h) : rate > limit;
     return this.out;
   }
+}
+
+/** One per-field rate of a field detector: which fields it judges, their rate, baseline and finding. */
+export interface FieldRate {
+  readonly detector: DetectorName;
+  judged(f: FieldState, view: EngineView): boolean;
+  rate(f: FieldState, objects: number): number;
+  base(f: FieldState): RateBaseline;
+  finding(view: EngineView, f: FieldState, rate: number, limit: number, hard: boolean): Finding;
+}
+
+/**
+ * The judging of a field detector: each judged field's rate against its own baseline; then, if a hard limit
+ * on the detector's record rate is passed with no field standing out, every field with a non-zero rate.
+ */
+export function judgeFields(view: EngineView, out: Finding[], m: FieldRate, hardOver: HardLimit): void {
+  const from = out.length;
+  const n = view.objects;
+  const sig = view.significance(m.detector);
+  for (const f of view.fieldStates) {
+    if (!m.judged(f, view)) continue;
+    const rate = m.rate(f, n);
+    const base = m.base(f);
+    if (base.judge(rate, n, view.records, sig)) out.push(m.finding(view, f, rate, base.limit(n, sig), false));
+  }
+  const hard = hardLimit(view, m.detector);
+  if (hardOver.over(view.size > 0 ? view.flagged(m.detector) / view.size : 0, hard, view.config.hysteresis) && out.length === from) {
+    for (const f of view.fieldStates) {
+      const rate = m.rate(f, n);
+      if (rate > 0) out.push(m.finding(view, f, rate, hard!, true));
+    }
+  }
+  worstFirst(out, from);
 }
