@@ -11,18 +11,18 @@ import { DETECTORS } from './config';
 import type { MetricsEvent, FieldMetrics, Sample, SampleRecord, DetectorMetrics, BaselineInfo } from './events';
 import type { SourceMessage } from '../sources/types';
 import { isSharedView } from '../sources/types';
-import { Code, FieldState, Flag, OUTLIER_BIT, TYPE_NAMES, codeOf, slog, type SavedField } from './fields';
+import { Code, FieldState, Flag, OUTLIER_BIT, TYPE_NAMES, codeOf, type SavedField } from './fields';
 import { HashCounter, hashBytes, hashOut, hashString } from './hash';
 import { Members, RecordScanner } from './scan';
 import type { Significance } from './baseline';
-import type { Detector, EngineView, Finding } from './detectors/types';
+import type { Detector, EngineView, Finding, RecordAccess } from './detectors/types';
 import { createOutliers } from './detectors/outliers';
 import { createMissing } from './detectors/missing';
 import { createSchema } from './detectors/schema';
 import { createDuplicates } from './detectors/duplicates';
 import { createParse } from './detectors/parse';
-import { createRules } from './detectors/rules';
-import { createLabels } from './detectors/labels';
+import { createRules, type RulesDetector } from './detectors/rules';
+import { LabelsDetector } from './detectors/labels';
 
 /** The saved learned state of a pipeline (`--state`, the extension's storage). */
 export interface SavedEngine {
@@ -71,24 +71,6 @@ const enum Why {
   Outlier,
   Rule,
   Label,
-}
-
-interface CompiledRule {
-  name: string;
-  required: boolean;
-  type: string | undefined;
-  min: number;
-  max: number;
-  regex: RegExp | null;
-  allowed: Set<unknown> | null;
-  ring: Uint8Array;
-  count: number;
-}
-
-class LabelClass {
-  count = 0;
-  sumSq = 0;
-  constructor(readonly sums: Float64Array) {}
 }
 
 /** Recent flagged records of one detector: references only, formatted when asked. */
@@ -144,7 +126,7 @@ export class QualityEngine implements EngineView {
   private shape: FieldState[] = [];
   private nextShape: Array<FieldState | null> = [];
   /** The current record's top-level members, and their fields (null: over maxFields, not tracked). */
-  private readonly members = new Members();
+  readonly members = new Members();
   private current: ReadonlyArray<FieldState | null> = [];
   private readonly scanner = new RecordScanner();
   private readonly keySeen = new Set<string>();
@@ -159,18 +141,14 @@ export class QualityEngine implements EngineView {
   private readonly known = new Set<string>();
   private readonly sig: Record<DetectorName, Significance>;
   private readonly judges: Detector[] = [];
-  private readonly rules: CompiledRule[];
+  /** The rules detector, when `fields` declares rules. */
+  private rules: RulesDetector | null = null;
+  /** Detectors with per-record hooks (rules, labels), and the reused view of the current record they read. */
+  private readonly inspectors: Detector[] = [];
+  private readonly rec = new CurrentRecord(this);
   private readonly samples: SampleRing[] = DETECTORS.map(() => new SampleRing());
   /** The clock for sample times; the pipeline sets it once per batch rather than once per record. */
   now = Date.now();
-
-  // labels
-  private readonly labelField: string | undefined;
-  private labelFeatures: string[] | null = null;
-  private readonly labelClasses = new Map<string, LabelClass>();
-  private labelOf: Array<LabelClass | null> = [];
-  private labelX: Float64Array | null = null;
-  private readonly labelVec: Float64Array;
 
   constructor(readonly config: PipelineConfig) {
     const W = config.windowSize;
@@ -183,8 +161,7 @@ export class QualityEngine implements EngineView {
     let enabled = 0;
     for (const d of config.detectors) enabled |= DETECTOR_BIT[d];
     if (Object.keys(config.fields).length === 0) enabled &= ~Flag.Rules;
-    this.labelField = enabled & Flag.Labels ? config.labelField : undefined;
-    if (!this.labelField) enabled &= ~Flag.Labels;
+    if (!(enabled & Flag.Labels && config.labelField)) enabled &= ~Flag.Labels;
     this.enabled = enabled;
     this.z = enabled & Flag.Outliers ? config.outliers.z : 0;
     const b = config.baseline;
@@ -202,29 +179,22 @@ export class QualityEngine implements EngineView {
       });
       this.qualityByFlags[f] = Math.max(0, q);
     }
-    this.rules = Object.entries(config.fields).map(([name, r]) => ({
-      name,
-      required: r.required === true,
-      type: r.type,
-      min: typeof r.min === 'number' ? r.min : -Infinity,
-      max: typeof r.max === 'number' ? r.max : Infinity,
-      regex: r.regex !== undefined ? new RegExp(r.regex) : null,
-      allowed: Array.isArray(r.enum) ? new Set<unknown>(r.enum) : null,
-      ring: new Uint8Array(W),
-      count: 0,
-    }));
-    this.labelVec = new Float64Array(8);
-    if (this.labelField) this.labelOf = new Array(W).fill(null);
     const makers: Record<DetectorName, () => Detector> = {
       outliers: createOutliers,
       duplicates: createDuplicates,
       missing: createMissing,
       schema: createSchema,
       parse: createParse,
-      rules: () => createRules(this.rules),
-      labels: createLabels,
+      rules: () => createRules(config.fields, W),
+      labels: () => new LabelsDetector(config.labelField!, W, this.minSamples),
     };
-    for (const d of DETECTORS) if (enabled & DETECTOR_BIT[d]) this.judges.push(makers[d]());
+    for (const d of DETECTORS) {
+      if (!(enabled & DETECTOR_BIT[d])) continue;
+      const det = makers[d]();
+      this.judges.push(det);
+      if (det.inspect) this.inspectors.push(det);
+      if (d === 'rules') this.rules = det as RulesDetector;
+    }
   }
 
   /** Takes one record through decode, the detectors and the score. */
@@ -284,7 +254,6 @@ export class QualityEngine implements EngineView {
       const list = this.fieldList;
       for (let i = 0; i < list.length; i++) list[i].evict(slot);
       if (this.enabled & Flag.Parse) this.samples[4].push(record, msg, why, null, undefined, this.now);
-      if (this.labelField) this.labelOf[slot] = null;
     } else {
       this.isObject[slot] = 1;
       this.objects++;
@@ -316,16 +285,8 @@ export class QualityEngine implements EngineView {
       this.objects--;
       if (this.duplicates) this.duplicates.remove(this.hashHi[slot], this.hashLo[slot]);
     }
-    for (const r of this.rules) {
-      if (r.ring[slot]) {
-        r.count--;
-        r.ring[slot] = 0;
-      }
-    }
-    if (this.labelField) {
-      const cls = this.labelOf[slot];
-      if (cls) this.removeLabel(cls, slot);
-    }
+    const inspectors = this.inspectors;
+    for (let i = 0; i < inspectors.length; i++) inspectors[i].evict?.(slot);
   }
 
   /** The object-record path: fields (missing, schema, outliers), duplicates, rules, labels. */
@@ -346,9 +307,20 @@ export class QualityEngine implements EngineView {
       }
     }
     flags |= this.applyFields(slot, record, msg);
-    // The Rules bit is on only when `fields` declares rules (see the constructor).
-    if (this.enabled & Flag.Rules) flags |= this.checkRules(obj, slot, record, msg);
-    if (this.labelField) flags |= this.checkLabel(obj, slot, record, msg);
+    const inspectors = this.inspectors;
+    if (inspectors.length !== 0) {
+      const rec = this.rec;
+      rec.obj = obj;
+      rec.msg = msg;
+      rec.record = record;
+      rec.slot = slot;
+      for (let i = 0; i < inspectors.length; i++) {
+        rec.detector = inspectors[i].name;
+        if (inspectors[i].inspect!(rec)) flags |= DETECTOR_BIT[rec.detector];
+      }
+      rec.obj = null;
+      rec.msg = null;
+    }
     return flags;
   }
 
@@ -529,13 +501,18 @@ export class QualityEngine implements EngineView {
     f.clearShift();
   }
 
+  /** Keeps a record flagged by a value-reading detector (rules, labels) as one of its samples. */
+  keepSample(detector: DetectorName, record: number, msg: SourceMessage, field: string | null, value: unknown): void {
+    this.samples[DETECTORS.indexOf(detector)].push(record, msg, detector === 'labels' ? Why.Label : Why.Rule, field, value, this.now);
+  }
+
   private flagSchema(record: number, msg: SourceMessage, why: Why, field: string, value: unknown): number {
     if (this.enabled & Flag.Schema) this.samples[3].push(record, msg, why, field, value, this.now);
     return Flag.Schema;
   }
 
   /** The index of the current record's member `name`, or -1 when it has none (or it is not tracked). */
-  private memberOf(name: string, record: number): number {
+  memberOf(name: string, record: number): number {
     const f = this.fieldMap.get(name);
     return f !== undefined && f.stamp === record ? f.member : -1;
   }
@@ -544,7 +521,7 @@ export class QualityEngine implements EngineView {
    * Member k's value: from the parsed object, or read from the scanned record's bytes (`obj` null; only
    * strings and containers are decoded).
    */
-  private memberValue(k: number, obj: Record<string, unknown> | null, msg: SourceMessage): unknown {
+  memberValue(k: number, obj: Record<string, unknown> | null, msg: SourceMessage): unknown {
     const m = this.members;
     if (obj !== null) return obj[m.keys[k]];
     switch (m.codes[k]) {
@@ -561,125 +538,6 @@ export class QualityEngine implements EngineView {
         return JSON.parse(utf8(b.subarray(m.valueStart[k], m.valueEnd[k]))) as unknown;
       }
     }
-  }
-
-  private checkRules(obj: Record<string, unknown> | null, slot: number, record: number, msg: SourceMessage): number {
-    const m = this.members;
-    let flags = 0;
-    for (const r of this.rules) {
-      const k = this.memberOf(r.name, record);
-      const code = k < 0 ? Code.Absent : m.codes[k];
-      let bad = false;
-      if (code === Code.Absent || code === Code.Null) bad = r.required;
-      else {
-        switch (r.type) {
-          case undefined:
-            break;
-          case 'number':
-            bad = code !== Code.Number;
-            break;
-          case 'integer':
-            bad = code !== Code.Number || !Number.isInteger(m.numbers[k]);
-            break;
-          case 'string':
-            bad = code !== Code.String;
-            break;
-          case 'boolean':
-            bad = code !== Code.Boolean;
-            break;
-          case 'object':
-            bad = code !== Code.Object;
-            break;
-          case 'array':
-            bad = code !== Code.Array;
-            break;
-        }
-        if (!bad && code === Code.Number && (m.numbers[k] < r.min || m.numbers[k] > r.max)) bad = true;
-        if (!bad && r.regex !== null) {
-          const v = this.memberValue(k, obj, msg);
-          bad = !r.regex.test(typeof v === 'string' ? v : JSON.stringify(v));
-        }
-        if (!bad && r.allowed !== null) bad = !r.allowed.has(this.memberValue(k, obj, msg));
-      }
-      if (bad) {
-        r.ring[slot] = 1;
-        r.count++;
-        if (flags === 0) this.samples[5].push(record, msg, Why.Rule, r.name, k < 0 ? undefined : this.memberValue(k, obj, msg), this.now);
-        flags = Flag.Rules;
-      }
-    }
-    return flags;
-  }
-
-  /**
-   * labels: a record far from its class centroid, relative to the class's spread (RMS distance of its
-   * members), over the slog values of the numeric feature fields: a likely mislabelled record.
-   */
-  private checkLabel(obj: Record<string, unknown> | null, slot: number, record: number, msg: SourceMessage): number {
-    this.labelOf[slot] = null;
-    const features = this.labelFeatures;
-    if (features === null) return 0;
-    const m = this.members;
-    const at = this.memberOf(this.labelField!, record);
-    if (at < 0) return 0;
-    const labelCode = m.codes[at];
-    if (labelCode === Code.Null || labelCode === Code.Object || labelCode === Code.Array) return 0;
-    const d = features.length;
-    const x = this.labelVec;
-    let sq = 0;
-    for (let i = 0; i < d; i++) {
-      const k = this.memberOf(features[i], record);
-      if (k < 0 || m.codes[k] !== Code.Number) return 0;
-      x[i] = slog(m.numbers[k]);
-      sq += x[i] * x[i];
-    }
-    const label = this.memberValue(at, obj, msg);
-    const key = String(label);
-    let cls = this.labelClasses.get(key);
-    if (cls === undefined) {
-      if (this.labelClasses.size >= 1000) return 0;
-      cls = new LabelClass(new Float64Array(d));
-      this.labelClasses.set(key, cls);
-    }
-    let flags = 0;
-    if (cls.count >= this.minSamples) {
-      const n = cls.count;
-      let dist = 0;
-      let norm = 0;
-      for (let i = 0; i < d; i++) {
-        const c = cls.sums[i] / n;
-        dist += (x[i] - c) * (x[i] - c);
-        norm += c * c;
-      }
-      const spread = cls.sumSq / n - norm;
-      if (spread > 1e-12 && dist > 9 * spread) {
-        flags = Flag.Labels;
-        this.samples[6].push(record, msg, Why.Label, this.labelField!, label, this.now);
-      }
-    }
-    const X = this.labelX!;
-    for (let i = 0; i < d; i++) {
-      cls.sums[i] += x[i];
-      X[slot * d + i] = x[i];
-    }
-    cls.sumSq += sq;
-    cls.count++;
-    this.labelOf[slot] = cls;
-    return flags;
-  }
-
-  private removeLabel(cls: LabelClass, slot: number): void {
-    const d = this.labelFeatures!.length;
-    const X = this.labelX!;
-    let sq = 0;
-    for (let i = 0; i < d; i++) {
-      const v = X[slot * d + i];
-      cls.sums[i] -= v;
-      sq += v * v;
-    }
-    cls.sumSq -= sq;
-    cls.count--;
-    this.labelOf[slot] = null;
   }
 
   /**
@@ -713,13 +571,7 @@ export class QualityEngine implements EngineView {
       f.refresh(this.objects, this.minSamples, this.config.usualFieldShare, this.z, this.slot, fresh, f.outlierBase.outSince === 0);
     }
     this.lastRefresh = this.records;
-    if (this.labelField && this.labelFeatures === null && this.objectsSeen >= this.minSamples) {
-      const feats = list.filter((f) => f.established === Code.Number && f.name !== this.labelField).slice(0, 8).map((f) => f.name);
-      if (feats.length > 0) {
-        this.labelFeatures = feats;
-        this.labelX = new Float64Array(this.windowSize * feats.length);
-      }
-    }
+    for (const d of this.inspectors) d.refresh?.(this);
     let next = this.records + Math.max(this.minSamples, Math.min(this.refreshEvery, this.size));
     // The first learning point is the first full window.
     if (this.records < this.windowSize) next = Math.min(next, this.windowSize);
@@ -752,7 +604,7 @@ export class QualityEngine implements EngineView {
   get baselineInfo(): BaselineInfo {
     const info: BaselineInfo = this.learned
       ? { state: 'ready', records: this.learnedRecords, needed: this.windowSize }
-      : { state: 'learning', records: Math.min(this.records, this.windowSize), needed: this.windowSize };
+      : { state: 'learning', records: Math.min(this.records - this.lastLearn, this.windowSize), needed: this.windowSize };
     if (this.restored) info.restored = true;
     return info;
   }
@@ -869,7 +721,7 @@ export class QualityEngine implements EngineView {
       if (f.established) m.type = TYPE_NAMES[f.established];
       fields[f.name] = m;
     }
-    for (const r of this.rules) {
+    for (const r of this.rules?.counts ?? []) {
       const m = fields[r.name] ?? (fields[r.name] = { missing: this.objects ? 1 : 0 });
       m.rules = round(this.size ? r.count / this.size : 0);
     }
@@ -933,6 +785,37 @@ function retainable(msg: SourceMessage): SourceMessage {
   if (msg.headers !== undefined) copy.headers = msg.headers;
   if (msg.timestamp !== undefined) copy.timestamp = msg.timestamp;
   return copy;
+}
+
+/** The engine's current object record as the value-reading detectors see it (one instance, reused). */
+class CurrentRecord implements RecordAccess {
+  obj: Record<string, unknown> | null = null;
+  msg: SourceMessage | null = null;
+  record = 0;
+  slot = 0;
+  detector: DetectorName = 'rules';
+
+  constructor(private readonly engine: QualityEngine) {}
+
+  memberOf(name: string): number {
+    return this.engine.memberOf(name, this.record);
+  }
+
+  codeOf(k: number): number {
+    return this.engine.members.codes[k];
+  }
+
+  numberOf(k: number): number {
+    return this.engine.members.numbers[k];
+  }
+
+  valueOf(k: number): unknown {
+    return this.engine.memberValue(k, this.obj, this.msg!);
+  }
+
+  sample(field: string | null, value: unknown): void {
+    this.engine.keepSample(this.detector, this.record, this.msg!, field, value);
+  }
 }
 
 /** A field's value in a kept message (parsed again: only when an alert asks for examples). */

@@ -45,12 +45,8 @@ describe('learned baselines over the protocol (spawned agent, storage folder)', 
     let agent = await AgentClient.start({ storagePath: storage });
     agents.push(agent);
     const run1 = await runFile(agent, first);
-    // The new field is flagged in every record that carries it: schema first, then the score it pulls down, both naming it.
-    assert.deepEqual(run1.alerts.map((a) => [a.records, a.detector, a.severity, a.fields.map((f) => f.name)]), [
-      [750, 'schema', 'critical', ['promo']],
-      [800, null, 'warning', ['promo']],
-      [900, null, 'critical', ['promo']],
-    ]);
+    // The new field is flagged in every record that carries it; the alert names it.
+    assert.deepEqual(run1.alerts.map((a) => [a.records, a.detector, a.severity, a.fields.map((f) => f.name)]), [[750, 'schema', 'critical', ['promo']]]);
     assert.deepEqual(run1.first.baseline, { state: 'learning', records: 50, needed: 200 });
 
     const accepted = await agent.request<BaselineChangeResult>('clean/acceptNormal', { pipeline: 'orders', detector: 'schema', field: 'promo' });
@@ -72,7 +68,8 @@ describe('learned baselines over the protocol (spawned agent, storage folder)', 
     const undone = await agent.request<BaselineChangeResult>('clean/undoBaseline', { pipeline: 'orders' });
     assert.deepEqual([undone.changed, undone.message], [1, 'Restored the baseline as it was before the last change.']);
     const reset = await agent.request<BaselineChangeResult>('clean/resetBaseline', { pipeline: 'orders' });
-    assert.deepEqual([reset.changed, reset.info.baseline?.state, reset.info.canUndoBaseline], [1, 'learning', true]);
+    // Learning afresh from the reset on: none of the next window's records seen yet.
+    assert.deepEqual([reset.changed, reset.info.baseline, reset.info.canUndoBaseline], [1, { state: 'learning', records: 0, needed: 200 }, true]);
     assert.equal(existsSync(path.join(storage, 'baselines', 'orders.baseline.json')), false);
     assert.equal(await agent.stop(), 0);
   });

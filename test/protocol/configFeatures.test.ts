@@ -88,7 +88,7 @@ describe('clean.yaml editor features over standard LSP (spawned agent)', () => {
     const items = await agent.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position });
     assert.deepEqual(labels(items), [
       'source', 'topic', 'from', 'options', 'windowSize', 'qualityThreshold', 'checkInterval', 'detectors', 'thresholds', 'weights',
-      'fields', 'labelField', 'outliers', 'usualFieldShare', 'hysteresis', 'cooldown', 'maxMessageBytes', 'maxFields',
+      'fields', 'labelField', 'outliers', 'baseline', 'usualFieldShare', 'hysteresis', 'cooldown', 'maxMessageBytes', 'maxFields',
     ]);
     const windowSize = items.find((i) => i.label === 'windowSize')!;
     assert.equal(windowSize.detail, 'integer · default 1000');

@@ -3,19 +3,69 @@
  * so its limit is the `rules` threshold, not a learned baseline: each field whose rule is broken by more
  * than that share of the window is named.
  */
-import type { Detector, EngineView, Finding } from './types';
+import type { FieldRule } from '../config';
+import { Code } from '../fields';
+import type { Detector, EngineView, Finding, RecordAccess } from './types';
 import { HardLimit, pct, quote, worstFirst } from './types';
 
-/** What the rules detector reads of the engine's compiled rules. */
-export interface RuleCounts {
+interface CompiledRule {
   readonly name: string;
-  readonly count: number;
+  readonly required: boolean;
+  readonly type: string | undefined;
+  readonly min: number;
+  readonly max: number;
+  readonly regex: RegExp | null;
+  readonly allowed: Set<unknown> | null;
+  /** Which window slots break this rule, and how many. */
+  readonly ring: Uint8Array;
+  count: number;
 }
 
-export function createRules(rules: readonly RuleCounts[]): Detector {
+export interface RulesDetector extends Detector {
+  /** Per rule: its field and how many window records break it. */
+  readonly counts: ReadonlyArray<{ readonly name: string; readonly count: number }>;
+}
+
+export function createRules(fields: Record<string, FieldRule>, windowSize: number): RulesDetector {
+  const rules: CompiledRule[] = Object.entries(fields).map(([name, r]) => ({
+    name,
+    required: r.required === true,
+    type: r.type,
+    min: typeof r.min === 'number' ? r.min : -Infinity,
+    max: typeof r.max === 'number' ? r.max : Infinity,
+    regex: r.regex !== undefined ? new RegExp(r.regex) : null,
+    allowed: Array.isArray(r.enum) ? new Set<unknown>(r.enum) : null,
+    ring: new Uint8Array(windowSize),
+    count: 0,
+  }));
   const hard = new HardLimit();
   return {
     name: 'rules',
+    counts: rules,
+
+    inspect(rec: RecordAccess): boolean {
+      let flagged = false;
+      for (const r of rules) {
+        const k = rec.memberOf(r.name);
+        const code = k < 0 ? Code.Absent : rec.codeOf(k);
+        if (!breaks(r, rec, k, code)) continue;
+        r.ring[rec.slot] = 1;
+        r.count++;
+        if (!flagged) rec.sample(r.name, k < 0 ? undefined : rec.valueOf(k));
+        flagged = true;
+      }
+      return flagged;
+    },
+
+    evict(slot: number): void {
+      for (const r of rules) {
+        if (r.ring[slot]) {
+          r.count--;
+          r.ring[slot] = 0;
+        }
+      }
+    },
+
     judge(view: EngineView, out: Finding[]) {
       const n = view.size;
       const limit = view.config.thresholds.rules;
@@ -32,4 +82,34 @@ export function createRules(rules: readonly RuleCounts[]): Detector {
       return 0;
     },
   };
+}
+
+function breaks(r: CompiledRule, rec: RecordAccess, k: number, code: number): boolean {
+  if (code === Code.Absent || code === Code.Null) return r.required;
+  switch (r.type) {
+    case 'number':
+      if (code !== Code.Number) return true;
+      break;
+    case 'integer':
+      if (code !== Code.Number || !Number.isInteger(rec.numberOf(k))) return true;
+      break;
+    case 'string':
+      if (code !== Code.String) return true;
+      break;
+    case 'boolean':
+      if (code !== Code.Boolean) return true;
+      break;
+    case 'object':
+      if (code !== Code.Object) return true;
+      break;
+    case 'array':
+      if (code !== Code.Array) return true;
+      break;
+  }
+  if (code === Code.Number && (rec.numberOf(k) < r.min || rec.numberOf(k) > r.max)) return true;
+  if (r.regex !== null) {
+    const v = rec.valueOf(k);
+    if (!r.regex.test(typeof v === 'string' ? v : JSON.stringify(v))) return true;
+  }
+  return r.allowed !== null && !r.allowed.has(rec.valueOf(k));
 }

@@ -37,8 +37,36 @@ export interface EngineView {
   examples(detector: DetectorName, field: string, limit: number): unknown[];
 }
 
+/**
+ * The current object record, for the detectors that read values (rules, labels). One object serves every
+ * record (nothing is allocated per record); a value is decoded from the bytes only when asked.
+ */
+export interface RecordAccess {
+  /** The record's number in the stream and its window slot. */
+  readonly record: number;
+  readonly slot: number;
+  /** The index of field `name` among the record's members, or -1 when it has none (or it is not tracked). */
+  memberOf(name: string): number;
+  /** Member k's type code (fields.ts `Code`), and its number for numbers and booleans (1/0). */
+  codeOf(k: number): number;
+  numberOf(k: number): number;
+  /** Member k's value. */
+  valueOf(k: number): unknown;
+  /** Keeps this record as one of the detector's samples, with the field and value behind it. */
+  sample(field: string | null, value: unknown): void;
+}
+
 export interface Detector {
   readonly name: DetectorName;
+  /**
+   * Reads one object record and returns whether it flags it. Only detectors that read values have it; the
+   * field detectors' flagging is fused into FieldState.put, duplicates and parse into the engine's decode.
+   */
+  inspect?(rec: RecordAccess): boolean;
+  /** The record in `slot` leaves the window (whatever it was). */
+  evict?(slot: number): void;
+  /** Amortised upkeep, a few times per window. */
+  refresh?(view: EngineView): void;
   /** Appends what stands out now, worst first. Updates each metric's standing-out state (call once per check). */
   judge(view: EngineView, out: Finding[]): void;
   /** Once a full window, after judge(): learns the window's normal rates; accepts departures that lasted. */
