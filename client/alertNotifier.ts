@@ -2,11 +2,7 @@
 import * as vscode from 'vscode';
 import type { AlertParams } from '../shared/protocol';
 import type { Ctx } from './ctx';
-import { AlertNoticePolicy, notificationLevelFrom } from './model/alertNotices';
-
-const OPEN_CHART = 'Open Chart';
-const SHOW_SAMPLES = 'Show Samples';
-const MUTE = 'Mute for 1 hour';
+import { AlertNoticePolicy, NOTICE_ACTIONS, noticeActions, notificationLevelFrom } from './model/alertNotices';
 
 export interface AlertNoticeShown {
   alert: AlertParams;
@@ -49,12 +45,13 @@ export class AlertNotifier implements vscode.Disposable {
     if (!decision.show) return;
     const show =
       decision.kind === 'error' ? vscode.window.showErrorMessage : decision.kind === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    const actions = [OPEN_CHART, SHOW_SAMPLES, MUTE];
+    const actions = noticeActions(event);
     this.shown.fire({ alert: event, text: decision.text, actions });
     void show(decision.text, ...actions).then((pick) => {
-      if (pick === OPEN_CHART) void vscode.commands.executeCommand('clean.openChart', event.pipeline);
-      else if (pick === SHOW_SAMPLES) void vscode.commands.executeCommand('clean.showSamples', { pipeline: event.pipeline, detector: event.detector ?? undefined });
-      else if (pick === MUTE) {
+      if (pick === NOTICE_ACTIONS.openChart) void vscode.commands.executeCommand('clean.openChart', event.pipeline);
+      else if (pick === NOTICE_ACTIONS.showSamples) void vscode.commands.executeCommand('clean.showSamples', { pipeline: event.pipeline, detector: event.detector ?? undefined });
+      else if (pick === NOTICE_ACTIONS.thisIsNormal) void vscode.commands.executeCommand('clean.acceptNormal', event);
+      else if (pick === NOTICE_ACTIONS.mute) {
         this.policy.mute(event.pipeline, Date.now());
         vscode.window.setStatusBarMessage(`$(bell-slash) Clean Streams: alerts of ${event.pipeline} muted for 1 hour`, 5000);
       }

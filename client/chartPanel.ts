@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { HistoryRequest, type MetricsEvent } from '../shared/protocol';
 import type { Ctx } from './ctx';
-import { chartStateFrom, isFromChart, type ChartPipeline, type ChartState, type ToChart } from './model/chartMessages';
+import { chartPipelineOf, chartStateFrom, isFromChart, type ChartPipeline, type ChartState, type ToChart } from './model/chartMessages';
 
 export const CHART_VIEW_TYPE = 'cleanStreams.chart';
 /** Metrics are forwarded to the webview at most this often. */
@@ -102,7 +102,7 @@ export class ChartPanel implements vscode.Disposable {
   }
 
   private pipelines(): ChartPipeline[] {
-    return this.ctx.store.list().map(({ info }) => ({ id: info.id, label: info.topic === info.id ? info.id : `${info.topic} (${info.id})`, threshold: info.threshold, state: info.state }));
+    return this.ctx.store.list().map(({ info }) => chartPipelineOf(info));
   }
 
   /** Draws from scratch: the agent's history of every pipeline (an hour at most), then live checks. */
@@ -180,6 +180,7 @@ export class ChartPanel implements vscode.Disposable {
   <select id="pipeline-select"></select>
   <span id="summary" class="summary" aria-live="polite"></span>
 </header>
+<p id="learning" class="learning" role="status" hidden></p>
 <div id="chart" class="chart" role="img" aria-label="Rolling quality score over time"></div>
 <div id="alert-tip" class="alert-tip" role="tooltip" hidden></div>
 <p id="empty" class="empty" hidden>No pipeline is running. Start the demo or monitor a topic, and its quality score appears here.</p>

@@ -1,9 +1,11 @@
 /** Every `clean.*` command, each wrapped in one handler that turns failures into a message a person can act on. */
 import * as vscode from 'vscode';
-import type { PipelineInfo, StartPipelineParams } from '../shared/protocol';
+import type { AcceptNormalParams, BaselineChangeResult, DetectorName, PipelineInfo, StartPipelineParams } from '../shared/protocol';
 import { ChartPanel } from './chartPanel';
 import type { Ctx } from './ctx';
-import { configuredStart, pipelineTarget, type PipelineTarget } from './model/commandArgs';
+import { acceptNormalParamsFor, outDetectors } from './model/alertNotices';
+import { acceptChoices, baselineChangeNotice, RESET_ACTION, resetConfirmation, UNDO_ACTION } from './model/baseline';
+import { alertTarget, configuredStart, pipelineTarget, type PipelineTarget } from './model/commandArgs';
 import { describeCommandError } from './model/errors';
 import { redact, validateSecretName } from './model/redact';
 import type { TopicNode } from './model/topicTree';
@@ -48,12 +50,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   };
 
   /** A pipeline from the argument, or picked by the user when there is none (command palette). */
-  const target = async (arg: unknown, verb: string, filter: (p: PipelineInfo) => boolean = () => true): Promise<PipelineTarget | undefined> => {
+  const target = async (
+    arg: unknown, verb: string, filter: (p: PipelineInfo) => boolean = () => true, none = `No pipeline to ${verb}. Start the demo or monitor a topic first.`,
+  ): Promise<PipelineTarget | undefined> => {
     const given = pipelineTarget(arg);
     if (given) return given;
     const candidates = ctx.store.list().map((e) => e.info).filter(filter);
     if (candidates.length === 0) {
-      void vscode.window.showInformationMessage(`No pipeline to ${verb}. Start the demo or monitor a topic first.`);
+      void vscode.window.showInformationMessage(none);
       return undefined;
     }
     if (candidates.length === 1) return { pipeline: candidates[0]!.id };
@@ -62,6 +66,32 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       { title: `Which pipeline to ${verb}?` },
     );
     return pick ? { pipeline: pick.id } : undefined;
+  };
+
+  const live = (p: PipelineInfo) => p.state === 'running' || p.state === 'paused' || p.state === 'connecting' || p.state === 'reconnecting';
+
+  /** Says what the agent changed; Undo (when it can undo) runs clean.undoBaseline. */
+  const confirmChange = (pipeline: string, result: BaselineChangeResult, offerUndo: boolean): BaselineChangeResult => {
+    const notice = baselineChangeNotice(pipeline, result, offerUndo);
+    void vscode.window.showInformationMessage(notice.text, ...notice.actions).then((pick) => {
+      if (pick === UNDO_ACTION) void vscode.commands.executeCommand('clean.undoBaseline', { pipeline });
+    });
+    return result;
+  };
+
+  /** What "This is normal" accepts: an alert's detector and field, a detector row, or the user's pick. */
+  const acceptParams = async (arg: unknown): Promise<AcceptNormalParams | undefined> => {
+    const alert = alertTarget(arg);
+    if (alert) return acceptNormalParamsFor(alert, outDetectors(ctx.store.get(alert.pipeline)?.metrics));
+    const t = await target(arg, 'accept as normal', live);
+    if (!t) return undefined;
+    if (t.detector) return { pipeline: t.pipeline, detector: t.detector as DetectorName, ...(t.field ? { field: t.field } : {}) };
+    const pick = await vscode.window.showQuickPick(acceptChoices(ctx.store.get(t.pipeline)?.metrics), {
+      title: `This is normal: which detector of ${t.pipeline}?`,
+      placeHolder: 'Its current level becomes the learned baseline, so it stops alerting',
+    });
+    if (!pick) return undefined;
+    return pick.detector ? { pipeline: t.pipeline, detector: pick.detector } : { pipeline: t.pipeline };
   };
 
   return [
@@ -108,6 +138,25 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!info) throw new Error(`no pipeline "${t.pipeline}" is running`);
       await vscode.env.clipboard.writeText(redact(info.cliCommand, ctx.knownSecrets));
       vscode.window.setStatusBarMessage(`$(copy) Copied: ${redact(info.cliCommand, ctx.knownSecrets)}`, 4000);
+    }),
+    register('clean.acceptNormal', 'accept the current level as normal', async (arg?: unknown) => {
+      const params = await acceptParams(arg);
+      if (!params) return undefined;
+      return confirmChange(params.pipeline, await ctx.acceptNormal(params), true);
+    }),
+    register('clean.resetBaseline', 'reset the baseline', async (arg?: unknown) => {
+      const t = await target(arg, 'reset the baseline of', live);
+      if (!t) return undefined;
+      const info = ctx.store.get(t.pipeline)?.info;
+      const ask = resetConfirmation(info ?? { id: t.pipeline });
+      const pick = await vscode.window.showWarningMessage(ask.message, { modal: true, detail: ask.detail }, RESET_ACTION);
+      if (pick !== RESET_ACTION) return undefined;
+      return confirmChange(t.pipeline, await ctx.resetBaseline(t.pipeline), true);
+    }),
+    register('clean.undoBaseline', 'undo the baseline change', async (arg?: unknown) => {
+      const t = await target(arg, 'undo a baseline change of', (p) => p.canUndoBaseline === true, 'No baseline change to undo.');
+      if (!t) return undefined;
+      return confirmChange(t.pipeline, await ctx.undoBaseline(t.pipeline), false);
     }),
     register('clean.setSecret', 'store the secret', async (name?: unknown) => {
       const chosen = typeof name === 'string' ? name : await vscode.window.showInputBox({

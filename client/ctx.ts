@@ -13,17 +13,22 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import {
+  AcceptNormalRequest,
   AgentErrorNotification,
   AlertNotification,
   ListPipelinesRequest,
   MetricsNotification,
   PausePipelineRequest,
+  ResetBaselineRequest,
   ResumePipelineRequest,
   SecretRequest,
   StartPipelineRequest,
   StatusNotification,
   StopPipelineRequest,
+  UndoBaselineRequest,
+  type AcceptNormalParams,
   type AlertParams,
+  type BaselineChangeResult,
   type MetricsEvent,
   type PipelineInfo,
   type StartPipelineParams,
@@ -116,6 +121,7 @@ export class Ctx implements vscode.Disposable {
       await this.stopAgent();
     }
     const module = this.extension.asAbsolutePath('dist/agent.js');
+    const storagePath = await this.storagePath();
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc, args: ['lsp'] },
       debug: { module, transport: TransportKind.ipc, args: ['lsp'], options: { execArgv: ['--nolazy', '--inspect=6019'] } },
@@ -128,7 +134,7 @@ export class Ctx implements vscode.Disposable {
         { scheme: 'file', language: 'json', pattern: '**/*.clean.json' },
       ],
       outputChannel: this.output,
-      initializationOptions: { logLevel: logLevelFrom(this.config.get('logLevel')), trusted: vscode.workspace.isTrusted },
+      initializationOptions: { logLevel: logLevelFrom(this.config.get('logLevel')), trusted: vscode.workspace.isTrusted, ...(storagePath ? { storagePath } : {}) },
       errorHandler: {
         error: (_error, _message, count) => ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
         closed: () => {
@@ -173,6 +179,25 @@ export class Ctx implements vscode.Disposable {
     this.output.info(`Starting the agent: ${module} lsp --node-ipc`);
     await client.start();
     return client;
+  }
+
+  /**
+   * The folder where the agent keeps learned baselines, so a restarted agent resumes them: this workspace's storage
+   * (the global storage without a workspace), created if missing. None when it is not a local folder or cannot be made.
+   */
+  private async storagePath(): Promise<string | undefined> {
+    const uri = this.extension.storageUri ?? this.extension.globalStorageUri;
+    if (uri.scheme !== 'file') {
+      this.output.warn(`Baselines are not kept across restarts: the extension's storage ${uri.toString()} is not a local folder.`);
+      return undefined;
+    }
+    try {
+      await vscode.workspace.fs.createDirectory(uri);
+      return uri.fsPath;
+    } catch (err) {
+      this.output.warn(`Baselines are not kept across restarts: cannot create ${uri.fsPath} (${(err as Error).message}).`);
+      return undefined;
+    }
   }
 
   /** After a (re)start: pipelines the old process ran are started again, then the store mirrors the agent. */
@@ -259,6 +284,29 @@ export class Ctx implements vscode.Disposable {
     const info = await client.sendRequest(ResumePipelineRequest.type, { pipeline: id });
     this.output.info(`Resume ${id}: now ${info.state}`);
     this.store.upsert(info);
+  }
+
+  // ----- baseline changes: the answer carries the pipeline after the change, so the tree follows at once
+
+  async acceptNormal(params: AcceptNormalParams): Promise<BaselineChangeResult> {
+    const client = await this.agent();
+    return this.applyBaselineChange(await client.sendRequest(AcceptNormalRequest.type, params));
+  }
+
+  async resetBaseline(id: string): Promise<BaselineChangeResult> {
+    const client = await this.agent();
+    return this.applyBaselineChange(await client.sendRequest(ResetBaselineRequest.type, { pipeline: id }));
+  }
+
+  async undoBaseline(id: string): Promise<BaselineChangeResult> {
+    const client = await this.agent();
+    return this.applyBaselineChange(await client.sendRequest(UndoBaselineRequest.type, { pipeline: id }));
+  }
+
+  private applyBaselineChange(result: BaselineChangeResult): BaselineChangeResult {
+    this.output.info(`${result.info.id}: ${result.message}`);
+    this.store.upsert(result.info);
+    return result;
   }
 
   dispose(): void {

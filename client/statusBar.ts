@@ -29,6 +29,7 @@ export class QualityStatusBar implements vscode.Disposable {
         score: info.score,
         threshold: info.threshold,
         throughput: info.throughput,
+        baseline: info.baseline,
       })),
     );
     if (!state.visible) {

@@ -29,7 +29,7 @@ export class TopicsTreeProvider implements vscode.TreeDataProvider<TopicNode>, v
     if (node.kind === 'pipeline') {
       item.command = { command: 'clean.openChart', title: 'Open Chart', arguments: [node] };
       item.accessibilityInformation = { label: `${node.label}, ${node.state}, ${node.description}` };
-    } else if (node.kind === 'detector' && node.contextValue === 'detector.flagged') {
+    } else if (node.kind === 'detector' && node.contextValue.endsWith('.out')) {
       item.command = { command: 'clean.showSamples', title: 'Show Samples', arguments: [node] };
     }
     return item;

@@ -1,5 +1,5 @@
 // The Clean Streams quality chart (webview side). Messages follow client/model/chartMessages.ts exactly.
-// Drawn data is mirrored on document.body.dataset (points, threshold, alerts, …) so end-to-end tests can read it.
+// Drawn data is mirrored on document.body.dataset (points, threshold, alerts, learning, …) so end-to-end tests can read it.
 // @ts-check
 /* global uPlot, acquireVsCodeApi */
 (function () {
@@ -12,17 +12,21 @@
   const TRIM_SLACK = 120;
   const DETECTOR_ORDER = ['outliers', 'duplicates', 'missing', 'schema', 'parse', 'rules', 'labels'];
   const MARKER_HIT_PX = 7;
+  /** Learning periods kept per pipeline (one per reset of its baseline). */
+  const MAX_PERIODS = 20;
 
   const saved = vscode.getState() || null;
   /** @type {{focus: string|null, hidden: string[]}} */
   let state = { focus: saved && typeof saved.focus === 'string' ? saved.focus : null, hidden: saved && Array.isArray(saved.hidden) ? saved.hidden : [] };
 
   /**
-   * Per pipeline: columns of checks (time in seconds), detector rates, alerts.
-   * @type {Map<string, {time: number[], score: number[], detectors: Map<string, Array<number|null>>, threshold: number, alerts: any[]}>}
+   * Per pipeline: columns of checks (time in seconds), detector rates, alerts, and its learning periods (seconds;
+   * `until` null while it still learns): the latest from the agent's history, later ones as checks arrive.
+   * @type {Map<string, {time: number[], score: number[], detectors: Map<string, Array<number|null>>, threshold: number, alerts: any[],
+   *   learning: boolean, periods: Array<{from: number, until: number|null}>}>}
    */
   const series = new Map();
-  /** @type {Array<{id: string, label: string, threshold: number, state: string}>} */
+  /** @type {Array<{id: string, label: string, threshold: number, state: string, learning?: string}>} */
   let pipelines = [];
 
   const chartEl = /** @type {HTMLElement} */ (document.getElementById('chart'));
@@ -30,6 +34,7 @@
   const summaryEl = /** @type {HTMLElement} */ (document.getElementById('summary'));
   const tipEl = /** @type {HTMLElement} */ (document.getElementById('alert-tip'));
   const emptyEl = /** @type {HTMLElement} */ (document.getElementById('empty'));
+  const learningEl = /** @type {HTMLElement} */ (document.getElementById('learning'));
   const dataEl = /** @type {HTMLElement} */ (document.getElementById('chart-data'));
 
   /** @type {any} */
@@ -52,7 +57,7 @@
   function entry(id, threshold) {
     let s = series.get(id);
     if (!s) {
-      s = { time: [], score: [], detectors: new Map(), threshold: threshold ?? 0.8, alerts: [] };
+      s = { time: [], score: [], detectors: new Map(), threshold: threshold ?? 0.8, alerts: [], learning: false, periods: [] };
       series.set(id, s);
     }
     return s;
@@ -66,6 +71,8 @@
       s.score = h.score.slice();
       for (const [name, values] of Object.entries(h.detectors || {})) s.detectors.set(name, values.slice());
       s.alerts = (h.alerts || []).slice();
+      s.learning = h.learning === true;
+      s.periods = typeof h.learningFrom === 'number' ? [{ from: h.learningFrom / 1000, until: typeof h.learningUntil === 'number' ? h.learningUntil / 1000 : null }] : [];
     }
   }
 
@@ -77,6 +84,14 @@
     const n = s.time.length;
     s.time.push(t);
     s.score.push(m.score);
+    // The first check of a learning period (the first, or after a reset) opens a band; the first ready one closes it.
+    const learning = !!(m.baseline && m.baseline.state === 'learning');
+    const open = s.periods.length ? s.periods[s.periods.length - 1] : undefined;
+    if (learning && !s.learning) {
+      s.periods.push({ from: t, until: null });
+      if (s.periods.length > MAX_PERIODS) s.periods.shift();
+    } else if (!learning && open && open.until === null) open.until = t;
+    s.learning = learning;
     for (const [name, d] of Object.entries(m.detectors || {})) {
       if (!s.detectors.has(name)) s.detectors.set(name, new Array(n).fill(null));
     }
@@ -95,6 +110,7 @@
       s.time.splice(0, cut);
       s.score.splice(0, cut);
       for (const values of s.detectors.values()) values.splice(0, cut);
+      s.periods = s.periods.filter((p) => p.until === null || p.until >= s.time[0]);
     }
     const oldest = s.time[0] ?? last;
     if (s.alerts.length > 200) s.alerts = s.alerts.filter((a) => a.time / 1000 >= oldest);
@@ -137,6 +153,7 @@
         lines: [{ label: 'score', scale: 'score' }, ...names.map((n) => ({ label: n, scale: 'rate' }))],
         thresholds: [s.threshold],
         alerts: s.alerts.map((a) => ({ ...a, _id: focused })),
+        bands: learningBands([focused]),
       };
     }
     const ids = pipelines.map((p) => p.id).filter((id) => series.has(id) && /** @type {any} */ (series.get(id)).time.length > 0);
@@ -153,7 +170,30 @@
       lines: ids.map((id) => ({ label: id, scale: 'score' })),
       thresholds,
       alerts: ids.flatMap((id) => /** @type {any} */ (series.get(id)).alerts.map((a) => ({ ...a, _id: id }))),
+      bands: learningBands(ids),
     };
+  }
+
+  /**
+   * The learning periods of these pipelines, in seconds: from a period's first learning check (or the first point,
+   * when that scrolled away) to its first ready check, or to the latest point while it still learns.
+   * @returns {Array<{id: string, from: number, until: number, open: boolean}>}
+   */
+  function learningBands(ids) {
+    const out = [];
+    for (const id of ids) {
+      const s = series.get(id);
+      if (!s || s.time.length === 0) continue;
+      const first = s.time[0];
+      const last = s.time[s.time.length - 1];
+      for (const p of s.periods) {
+        const until = p.until ?? last;
+        const from = Math.max(p.from, first);
+        if (until < from) continue;
+        out.push({ id, from, until, open: p.until === null });
+      }
+    }
+    return out;
   }
 
   /**
@@ -242,6 +282,7 @@
     const ctx = u.ctx;
     const { left, top, width, height } = u.bbox;
     ctx.save();
+    drawLearningBands(u, t);
     ctx.lineWidth = Math.max(1, devicePixelRatio);
     ctx.strokeStyle = t.red;
     ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
@@ -283,6 +324,33 @@
     ctx.restore();
     draws++;
     publish();
+  }
+
+  /** A shaded band (theme grey, so it never reads as a series) over each learning period, labelled where it fits. */
+  function drawLearningBands(u, t) {
+    const ctx = u.ctx;
+    const { top, height } = u.bbox;
+    const [xmin, xmax] = [u.scales.x.min, u.scales.x.max];
+    if (xmin == null || xmax == null) return;
+    for (const b of current.bands) {
+      const from = Math.max(b.from, xmin);
+      const until = Math.min(b.until, xmax);
+      if (until < from) continue;
+      const x0 = u.valToPos(from, 'x', true);
+      // A band of one point still shows: at least 3 CSS pixels wide.
+      const x1 = Math.max(u.valToPos(until, 'x', true), x0 + 3 * devicePixelRatio);
+      ctx.globalAlpha = 0.14;
+      ctx.fillStyle = t.muted;
+      ctx.fillRect(x0, top, x1 - x0, height);
+      ctx.globalAlpha = 1;
+      const text = current.key.startsWith('one:') ? 'learning' : `learning · ${b.id}`;
+      ctx.font = `${Math.round(11 * devicePixelRatio)}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+      if (x1 - x0 > ctx.measureText(text).width + 8 * devicePixelRatio) {
+        ctx.fillStyle = t.muted;
+        ctx.textBaseline = 'bottom';
+        ctx.fillText(text, x0 + 4 * devicePixelRatio, top + height - 4 * devicePixelRatio);
+      }
+    }
   }
 
   function hoverMarker(u) {
@@ -340,6 +408,8 @@
       thresholds: current.thresholds,
       alerts: current.alerts.filter((a) => a.type === 'alert').length,
       markers: markers.length,
+      learning: learningText(),
+      bands: current.bands.map((b) => ({ id: b.id, from: b.from * 1000, until: b.open ? null : b.until * 1000 })),
       draws,
       builds,
       theme: document.body.dataset.theme || '',
@@ -351,6 +421,14 @@
     b.threshold = info.threshold == null ? '' : String(info.threshold);
     b.alerts = String(info.alerts);
     b.markers = String(info.markers);
+    b.learning = info.learning;
+    b.bands = JSON.stringify(info.bands);
+    learningEl.textContent = info.learning;
+    if (learningEl.hidden !== (info.learning === '')) {
+      learningEl.hidden = info.learning === '';
+      // The banner takes or gives back height: the plot follows.
+      requestAnimationFrame(fitHeight);
+    }
     b.draws = String(draws);
     dataEl.textContent = JSON.stringify(info);
     summary();
@@ -365,6 +443,15 @@
       return `${id}: ${last === undefined ? '–' : last.toFixed(2)}${p && p.state !== 'running' ? ` (${p.state})` : ''}`;
     });
     summaryEl.textContent = parts.join(' · ');
+  }
+
+  /** The label of the shown pipeline while it learns; with all pipelines shown, one per learning pipeline. */
+  function learningText() {
+    if (state.focus) {
+      const p = pipelines.find((q) => q.id === state.focus);
+      return p && p.learning ? p.learning : '';
+    }
+    return pipelines.filter((p) => p.learning).map((p) => `${p.id}: ${p.learning}`).join(' · ');
   }
 
   function scheduleDraw() {
@@ -424,7 +511,7 @@
           pipelines = msg.pipelines;
           for (const p of pipelines) entry(p.id, p.threshold).threshold = p.threshold;
           renderSelect();
-          summary();
+          publish();
           scheduleDraw();
           return;
         case 'focus':

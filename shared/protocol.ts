@@ -153,6 +153,12 @@ export interface PipelineHistory {
   detectors: Partial<Record<DetectorName, Array<number | null>>>;
   /** Alerts and recoveries in time order. */
   alerts: Array<AlertEvent | RecoveredEvent>;
+  /** Whether the pipeline was learning its baseline at its latest check (baseline-driven alerts held); absent before a check. */
+  learning?: boolean;
+  /** Time of the first check of the latest learning period (the first check, or the first after a baseline reset). */
+  learningFrom?: number;
+  /** Time of the first `ready` check after that learning period; absent while still learning, and when none was seen (a restored baseline). */
+  learningUntil?: number;
 }
 
 export interface HistoryResult {

@@ -1,5 +1,23 @@
 /** Decides which alerts become notifications: one per crossing, filtered by level, coalesced, mutable per pipeline. */
+import type { AcceptNormalParams, DetectorName, MetricsEvent } from '../../shared/protocol';
 import type { AlertEvent, RecoveredEvent, Severity } from '../../server/engine/events';
+
+/** The actions an alert notice offers, in the order VS Code shows them. */
+export const NOTICE_ACTIONS = {
+  openChart: 'Open Chart',
+  showSamples: 'Show Samples',
+  thisIsNormal: 'This is normal',
+  mute: 'Mute for 1 hour',
+} as const;
+
+/** Every alert offers the chart, its samples and a mute; "This is normal" too, except for broken rules (the user's contract). */
+export function noticeActions(alert: Pick<AlertEvent, 'detector'>): string[] {
+  const normal = alert.detector === 'rules' ? [] : [NOTICE_ACTIONS.thisIsNormal];
+  return [NOTICE_ACTIONS.openChart, NOTICE_ACTIONS.showSamples, ...normal, NOTICE_ACTIONS.mute];
+}
+
+/** Notices stay short: the alert's message (it names the cause) cut at a word, without the record pointer. */
+export const NOTICE_MAX_CHARS = 200;
 
 /** Which alert severities raise a notification (`clean.notifications`). */
 export type NotificationLevel = 'warning' | 'critical' | 'off';
@@ -74,7 +92,7 @@ export class AlertNoticePolicy {
     const last = this.lastShown.get(alert.pipeline);
     if (last && now - last.time < this.options.coalesceMs && RANK[alert.severity] <= RANK[last.severity]) return { show: false, why: 'coalesced' };
     this.lastShown.set(alert.pipeline, { time: now, severity: alert.severity });
-    return { show: true, kind: noticeKindFor(alert.severity), text: `Clean Streams · ${alert.pipeline}: ${alert.message}` };
+    return { show: true, kind: noticeKindFor(alert.severity), text: noticeText(alert) };
   }
 
   onRecovered(event: RecoveredEvent, now: number): RecoveryDecision {
@@ -90,4 +108,43 @@ export class AlertNoticePolicy {
     this.lastShown.delete(pipeline);
     this.mutedUntil.delete(pipeline);
   }
+}
+
+/**
+ * The text of an alert notice: the pipeline and the alert's message, whose trailing pointer to the latest record
+ * ("Latest: record 3272 (position 2@1533).") is left to the log and Show Samples, cut at a word past NOTICE_MAX_CHARS.
+ */
+export function noticeText(alert: Pick<AlertEvent, 'pipeline' | 'message'>): string {
+  let message = alert.message.replace(/\s*Latest: record \d+.*$/s, '').trim();
+  if (message.length > NOTICE_MAX_CHARS) {
+    const cut = message.slice(0, NOTICE_MAX_CHARS - 1);
+    const space = cut.lastIndexOf(' ');
+    message = `${(space > NOTICE_MAX_CHARS / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.]+$/, '')}…`;
+  }
+  return `Clean Streams · ${alert.pipeline}: ${message}`;
+}
+
+/** The detectors of a check that stand out now (in the check's order). */
+export function outDetectors(metrics: Pick<MetricsEvent, 'detectors'> | undefined): DetectorName[] {
+  if (!metrics) return [];
+  return (Object.entries(metrics.detectors) as Array<[DetectorName, { out?: boolean } | undefined]>).filter(([, d]) => d?.out === true).map(([name]) => name);
+}
+
+/**
+ * What "This is normal" on an alert asks the agent to accept. A detector's alert: that detector, on its field when
+ * the alert names exactly one. A score alert names no detector of its own: the one detector standing out now when
+ * there is exactly one, else every detector — one request either way, so that one Undo puts everything back.
+ */
+export function acceptNormalParamsFor(alert: Pick<AlertEvent, 'pipeline' | 'detector' | 'fields'>, outNow: readonly DetectorName[]): AcceptNormalParams {
+  const params: AcceptNormalParams = { pipeline: alert.pipeline };
+  if (alert.detector !== null) {
+    params.detector = alert.detector;
+    const only = alert.fields.length === 1 ? alert.fields[0]!.name : null;
+    if (only !== null) params.field = only;
+  } else {
+    // Broken rules are the user's contract, never "normal".
+    const learnt = outNow.filter((d) => d !== 'rules');
+    if (learnt.length === 1) params.detector = learnt[0]!;
+  }
+  return params;
 }

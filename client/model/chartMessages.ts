@@ -2,7 +2,8 @@
  * Messages between the chart panel (client/chartPanel.ts) and its webview script (media/chart.js).
  * The webview is plain JavaScript loaded from media/; its handlers switch on exactly these `type`s.
  */
-import type { AlertParams, MetricsEvent, PipelineHistory } from '../../shared/protocol';
+import type { AlertParams, MetricsEvent, PipelineHistory, PipelineInfo } from '../../shared/protocol';
+import { learningLabel, learningNow } from './baseline';
 
 /** What the chart needs to know about a pipeline besides its points. */
 export interface ChartPipeline {
@@ -10,6 +11,8 @@ export interface ChartPipeline {
   label: string;
   threshold: number;
   state: string;
+  /** While it learns its baseline: "Learning baseline: 450 / 1,000 records — alerts held". */
+  learning?: string;
 }
 
 /** Persisted with the webview's setState and handed back to the serializer after a reload. */
@@ -53,4 +56,12 @@ export function chartStateFrom(value: unknown): ChartState {
     focus: typeof v.focus === 'string' ? v.focus : null,
     hidden: Array.isArray(v.hidden) ? v.hidden.filter((h): h is string => typeof h === 'string') : [],
   };
+}
+
+/** What the chart is told about a pipeline. */
+export function chartPipelineOf(info: PipelineInfo): ChartPipeline {
+  const out: ChartPipeline = { id: info.id, label: info.topic === info.id ? info.id : `${info.topic} (${info.id})`, threshold: info.threshold, state: info.state };
+  const learning = learningNow(info);
+  if (learning) out.learning = learningLabel(learning);
+  return out;
 }

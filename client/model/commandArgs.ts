@@ -1,17 +1,33 @@
 /** What a command was invoked on: a tree row, a notification action, a code lens, or nothing (the palette). */
 
+import type { AlertEvent } from '../../server/engine/events';
+
 export interface PipelineTarget {
   pipeline: string;
   detector?: string;
+  field?: string;
 }
 
-/** Accepts a pipeline id, a tree node or `{pipeline, detector?}`; undefined means "ask the user". */
+/** Accepts a pipeline id, a tree node or `{pipeline, detector?, field?}`; undefined means "ask the user". */
 export function pipelineTarget(arg: unknown): PipelineTarget | undefined {
   if (typeof arg === 'string' && arg) return { pipeline: arg };
   if (typeof arg !== 'object' || arg === null) return undefined;
-  const o = arg as { pipeline?: unknown; detector?: unknown; kind?: unknown };
+  const o = arg as { pipeline?: unknown; detector?: unknown; field?: unknown };
   if (typeof o.pipeline !== 'string' || !o.pipeline) return undefined;
-  return typeof o.detector === 'string' && o.detector ? { pipeline: o.pipeline, detector: o.detector } : { pipeline: o.pipeline };
+  const out: PipelineTarget = { pipeline: o.pipeline };
+  if (typeof o.detector === 'string' && o.detector) out.detector = o.detector;
+  if (typeof o.field === 'string' && o.field) out.field = o.field;
+  return out;
+}
+
+/** An alert handed over by its notification ("This is normal"): the parts that say what to accept. */
+export function alertTarget(arg: unknown): Pick<AlertEvent, 'pipeline' | 'detector' | 'fields'> | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const o = arg as { type?: unknown; pipeline?: unknown; detector?: unknown; fields?: unknown };
+  if (o.type !== 'alert' || typeof o.pipeline !== 'string' || !o.pipeline || !Array.isArray(o.fields)) return undefined;
+  if (o.detector !== null && typeof o.detector !== 'string') return undefined;
+  const fields = o.fields.filter((f): f is AlertEvent['fields'][number] => typeof f === 'object' && f !== null && (typeof f.name === 'string' || f.name === null));
+  return { pipeline: o.pipeline, detector: o.detector as AlertEvent['detector'], fields };
 }
 
 /** Code lenses pass `{configUri, pipelineName}`; anything else is not a configured start. */

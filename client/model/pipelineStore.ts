@@ -70,7 +70,7 @@ export class PipelineStore {
       if (!entry) continue;
       if (entry.metrics && entry.metrics.time > m.time) continue;
       entry.metrics = m;
-      entry.info = { ...entry.info, score: m.score, throughput: m.throughput, records: m.records };
+      entry.info = { ...entry.info, score: m.score, throughput: m.throughput, records: m.records, baseline: m.baseline };
       touched = true;
     }
     if (touched) this.changed();

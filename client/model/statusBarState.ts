@@ -1,5 +1,7 @@
 /** What the status-bar item shows, computed from the pipelines' latest state. */
+import type { BaselineInfo } from '../../server/engine/events';
 import type { PipelineState } from '../../server/sources/types';
+import { learningNow, learningProgress } from './baseline';
 import { formatScore, formatThroughput } from './format';
 
 export interface PipelineHealth {
@@ -9,6 +11,8 @@ export interface PipelineHealth {
   score: number | undefined;
   threshold: number;
   throughput: number | undefined;
+  /** Where its baseline stands, once a check ran. */
+  baseline?: BaselineInfo;
 }
 
 export type HealthLevel = 'ok' | 'warning' | 'error';
@@ -50,7 +54,12 @@ export function computeStatusBar(pipelines: readonly PipelineHealth[]): StatusBa
     const score = p.score === undefined ? '–' : formatScore(p.score);
     return `${p.name}: ${score} (${parts.join(', ')})`;
   });
-  const tooltip = [`Clean Streams — worst quality score${worst ? ` (${worst.name})` : ''}`, ...lines, 'Click to open the chart'].join('\n');
+  const learning = live.flatMap((p) => {
+    const b = learningNow(p);
+    return b ? [`${p.name} ${learningProgress(b)}`] : [];
+  });
+  const held = learning.length ? [`Still learning a baseline (alerts held): ${learning.join(', ')}`] : [];
+  const tooltip = [`Clean Streams — worst quality score${worst ? ` (${worst.name})` : ''}`, ...lines, ...held, 'Click to open the chart'].join('\n');
   return { visible: true, text, level, tooltip, worst: worst?.name ?? live[0]!.name };
 }
 

@@ -3,6 +3,7 @@ import type { Backend, DetectorName, PipelineState } from '../../shared/protocol
 import type { PipelineEntry } from './pipelineStore';
 import { levelOf, type HealthLevel } from './statusBarState';
 import { formatClock, formatCount, formatPercent, formatScore, formatThroughput } from './format';
+import { baselineTooltip, learningNow, learningOf, learningShort } from './baseline';
 
 /** A codicon id and an optional theme colour id. */
 export interface NodeIcon {
@@ -81,6 +82,8 @@ export function pipelineNode(entry: PipelineEntry): PipelineNode {
     parts.push(info.score === undefined ? '–' : formatScore(info.score));
     if (info.state === 'running' && info.throughput !== undefined) parts.push(formatThroughput(info.throughput));
   }
+  const learning = learningNow(info);
+  if (learning) parts.push(learningShort(learning));
   if (info.state !== 'running') parts.push(info.state);
   if (info.name !== info.topic) parts.push(info.name);
   const children = detectorNodes(entry).length + fieldNodes(entry).length;
@@ -92,7 +95,8 @@ export function pipelineNode(entry: PipelineEntry): PipelineNode {
     description: parts.join(' · '),
     tooltip: pipelineTooltip(entry),
     icon: pipelineIcon(entry),
-    contextValue: `pipeline.${info.state}`,
+    // `pipeline.<state>`, then `.undo` when the last baseline change can be undone (menus match both parts).
+    contextValue: `pipeline.${info.state}${info.canUndoBaseline ? '.undo' : ''}`,
     state: info.state,
     hasChildren: children > 0,
   };
@@ -103,6 +107,8 @@ export function pipelineTooltip(entry: PipelineEntry): string {
   const lines = [`${info.name} — ${info.state}`, info.description];
   if (info.message) lines.push(info.message);
   if (info.score !== undefined) lines.push(`Quality score ${formatScore(info.score)} (alert below ${formatScore(info.threshold)})`);
+  // Before its first check a pipeline has learnt nothing worth a line.
+  lines.push(...baselineTooltip(info.score !== undefined ? info.baseline : undefined));
   const flow: string[] = [];
   if (info.throughput !== undefined) flow.push(formatThroughput(info.throughput));
   if (info.records !== undefined) flow.push(`${formatCount(info.records)} records`);
@@ -114,23 +120,52 @@ export function pipelineTooltip(entry: PipelineEntry): string {
   return lines.join('\n');
 }
 
-/** One row per detector the pipeline runs: its window rate against its threshold. */
+/**
+ * A detector that stands out is an error when it flags at least OUT_ERROR_RATE of the window or OUT_ERROR_FACTOR
+ * times its threshold, else a warning; one that does not stand out is ok, whatever its rate.
+ */
+export const OUT_ERROR_RATE = 0.25;
+export const OUT_ERROR_FACTOR = 3;
+/** Detectors whose threshold is a hard limit even without a user-written one (the agent's rule). */
+const HARD_LIMITED: readonly DetectorName[] = ['parse', 'duplicates', 'rules'];
+
+export function detectorLevel(d: { rate: number; threshold: number; out?: boolean }): HealthLevel {
+  if (d.out !== true) return 'ok';
+  // 1e-9: so that 3 × 0.05 is 0.15, not 0.15000000000000002.
+  return d.rate >= OUT_ERROR_RATE || (d.threshold > 0 && d.rate >= OUT_ERROR_FACTOR * d.threshold - 1e-9) ? 'error' : 'warning';
+}
+
+/** The second line of a detector's tooltip: how it is judged now. */
+function detectorJudgement(name: DetectorName, d: { threshold: number; out?: boolean }, learning: boolean): string {
+  const limit = HARD_LIMITED.includes(name) ? formatPercent(d.threshold) : undefined;
+  // Rules are the user's contract: judged by their limit only, never learnt, never "normal".
+  if (name === 'rules') return d.out === true ? `Past its ${limit} limit: your field rules are broken.` : `Alerts past its ${limit} limit.`;
+  if (d.out === true) {
+    return `Stands out from what this pipeline learnt as usual${limit ? ` or is past its ${limit} limit` : ''}. If this is the new normal, choose "This is normal".`;
+  }
+  if (learning) return `Still learning what is usual; ${limit ? `until then it alerts only past its ${limit} limit` : 'its alerts are held until then'}.`;
+  return 'Within what this pipeline learnt as usual.';
+}
+
+/** One row per detector the pipeline runs: its window rate, judged by whether it stands out from the baseline now. */
 export function detectorNodes(entry: PipelineEntry): DetectorNode[] {
   const m = entry.metrics;
   if (!m) return [];
+  const learning = learningOf(entry.info.baseline ?? m.baseline) !== undefined;
   const out: DetectorNode[] = [];
   for (const [name, d] of Object.entries(m.detectors) as Array<[DetectorName, NonNullable<(typeof m.detectors)[DetectorName]>]>) {
-    const level: HealthLevel = d.rate <= d.threshold ? 'ok' : d.rate >= Math.min(1, 3 * d.threshold) ? 'error' : 'warning';
+    const level = detectorLevel(d);
     out.push({
       kind: 'detector',
       id: `detector:${entry.info.id}:${name}`,
       pipeline: entry.info.id,
       detector: name,
       label: name,
-      description: `${formatPercent(d.rate)} / ${formatPercent(d.threshold)}`,
-      tooltip: `${name}: ${formatCount(d.count)} of ${formatCount(m.window)} window records flagged (${formatPercent(d.rate)}); alert above ${formatPercent(d.threshold)}`,
+      description: d.out === true ? `${formatPercent(d.rate)} · stands out` : formatPercent(d.rate),
+      tooltip: `${name}: ${formatCount(d.count)} of ${formatCount(m.window)} window records flagged (${formatPercent(d.rate)}).\n${detectorJudgement(name, d, learning)}`,
       icon: { id: level === 'ok' ? 'pass' : level === 'warning' ? 'warning' : 'error', color: LEVEL_COLORS[level] },
-      contextValue: level === 'ok' ? 'detector' : 'detector.flagged',
+      // `detector`, `.rules` for the user's contract (never "normal"), `.out` while it stands out.
+      contextValue: `detector${name === 'rules' ? '.rules' : ''}${d.out === true ? '.out' : ''}`,
     });
   }
   return out;

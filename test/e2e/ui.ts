@@ -179,7 +179,7 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
       const toast = workbench.toast(/Clean Streams/);
       await toast.waitFor({ timeout: 45_000 });
       const actions = (await toast.locator('.monaco-button').allInnerTexts()).map((a) => a.trim());
-      if (JSON.stringify(actions) !== JSON.stringify(['Open Chart', 'Show Samples', 'Mute for 1 hour'])) {
+      if (JSON.stringify(actions) !== JSON.stringify(['Open Chart', 'Show Samples', 'This is normal', 'Mute for 1 hour'])) {
         throw new Error(`toast actions were ${JSON.stringify(actions)}`);
       }
       await screenshot(page.locator('.notifications-toasts'), 'toast');
@@ -202,6 +202,100 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
       process.stdout.write(`[e2e]     chart: ${JSON.stringify(paint)}\n`);
       await workbench.runCommand('Notifications: Clear All Notifications'); // so no toast covers the chart
       await screenshot(page.locator('.part.editor'), 'chart');
+    }, 60_000);
+
+    await recorder.test('"Clean: Stop Pipeline" from the palette asks which pipeline; orders-fast leaves the tree', async () => {
+      await workbench.runCommand('Clean: Stop Pipeline');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'orders-fast' }).first().click();
+      await workbench.treeRow('orders-fast').waitFor({ state: 'detached', timeout: 15_000 });
+      await workbench.runCommand('Notifications: Clear All Notifications');
+    });
+
+    // baseline.clean.yml: orders-learning learns 4,000 records at 400/s (about 10 s), then duplicates start at 14 s.
+    const learningRow = () => workbench.treeRow('orders-learning');
+    const rowText = async () => (await learningRow().innerText()).replace(/\s+/g, ' ');
+    /** The row's learning progress (the row also carries the name "orders-learning"). */
+    const LEARNING = /learning [\d,]+\/4,000/;
+    let learningStarted = false;
+    await recorder.test('a new pipeline shows it is learning in the tree and the chart; the chart keeps the learning period shaded', async () => {
+      await workbench.openFile('baseline.clean.yml');
+      const lens = page.locator('.codelens-decoration a', { hasText: /Monitor/ }).first();
+      await lens.waitFor({ timeout: 20_000 });
+      await lens.click();
+      await learningRow().waitFor({ timeout: 5_000 }).catch(() => workbench.showViewContainer(VIEW_CONTAINER_TITLE));
+      const text = await eventually('orders-learning to show its learning progress', async () => {
+        const row = await rowText();
+        return LEARNING.test(row) ? row : undefined;
+      }, 15_000).catch(async (error: Error) => {
+        throw new Error(`${error.message}; the row reads "${await rowText().catch(() => '(no row)')}"`);
+      });
+      learningStarted = true;
+      await screenshot(workbench.sideBar(), 'tree-learning', 240);
+      process.stdout.write(`[e2e]     tree row: ${text}\n`);
+      await learningRow().click(); // opens the chart on this pipeline
+      await page.locator('.editor-group-container .tab.active', { hasText: 'Quality: orders-learning' }).waitFor({ timeout: 15_000 });
+      const chart = workbench.webview();
+      const label = chart.locator('#learning');
+      await eventually('the chart\'s learning label', async () => {
+        const t = (await label.isVisible()) ? await label.innerText() : '';
+        return /^Learning baseline: [\d,]+ \/ 4,000 records — alerts held$/.test(t) ? t : undefined;
+      }, 10_000).catch(async (error: Error) => {
+        throw new Error(`${error.message}; it reads "${await label.innerText().catch(() => '')}"`);
+      });
+      const open = JSON.parse((await chart.locator('body').getAttribute('data-bands')) ?? '[]') as Array<{ id: string; from: number; until: number | null }>;
+      if (open.length !== 1 || open[0]!.id !== 'orders-learning' || open[0]!.until !== null) throw new Error(`bands while learning: ${JSON.stringify(open)}`);
+      await screenshot(page.locator('.part.editor'), 'chart-learning');
+      // Learning ends: the label goes, the band stays, closed at the first ready check.
+      const closed = await eventually('the learning band to close', async () => {
+        const bands = JSON.parse((await chart.locator('body').getAttribute('data-bands')) ?? '[]') as Array<{ id: string; from: number; until: number | null }>;
+        return bands.length === 1 && bands[0]!.until !== null && !(await label.isVisible()) ? bands[0]! : undefined;
+      }, 20_000);
+      if (!(closed.until! > closed.from)) throw new Error(`a closed band that ends before it starts: ${JSON.stringify(closed)}`);
+      if (LEARNING.test(await rowText())) throw new Error(`the tree still shows learning: "${await rowText()}"`);
+    }, 60_000);
+
+    await recorder.test('its first alert offers "This is normal"; choosing it is confirmed with Undo, and Undo puts the baseline back', async () => {
+      if (!learningStarted) throw new Error('orders-learning did not start (previous check failed)');
+      const toast = workbench.toast(/Clean Streams · orders-learning: duplicates/);
+      await toast.waitFor({ timeout: 30_000 });
+      const actions = (await toast.locator('.monaco-button').allInnerTexts()).map((a) => a.trim());
+      if (JSON.stringify(actions) !== JSON.stringify(['Open Chart', 'Show Samples', 'This is normal', 'Mute for 1 hour'])) throw new Error(`toast actions were ${JSON.stringify(actions)}`);
+      await screenshot(page.locator('.notifications-toasts'), 'toast-this-is-normal');
+      await toast.locator('.monaco-button', { hasText: 'This is normal' }).click();
+      const confirmed = workbench.toast('Clean Streams · orders-learning: Accepted the current level of duplicates as normal.');
+      await confirmed.waitFor({ timeout: 15_000 });
+      await confirmed.locator('.monaco-button', { hasText: 'Undo' }).click();
+      await workbench.toast('Clean Streams · orders-learning: Restored the baseline as it was before the last change.').waitFor({ timeout: 15_000 });
+    }, 60_000);
+
+    await recorder.test('the tree\'s "Reset Baseline" asks first, then the pipeline learns again; "Undo Baseline Change" restores it', async () => {
+      if (!learningStarted) throw new Error('orders-learning did not start (previous check failed)');
+      await workbench.runCommand('Notifications: Clear All Notifications');
+      await learningRow().click({ button: 'right' });
+      await workbench.pickContextMenuEntry(/^Reset Baseline$/);
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 10_000 });
+      const question = (await dialog.innerText()).replace(/\s+/g, ' ');
+      if (!question.includes('Reset the learned baseline of "orders-learning"?') || !question.includes('It learns its next 4,000 records afresh')) throw new Error(`the dialog reads "${question}"`);
+      await dialog.locator('.monaco-button', { hasText: 'Reset Baseline' }).click();
+      await workbench.toast('Clean Streams · orders-learning: Baseline reset: learning the next 4000 records afresh.').waitFor({ timeout: 15_000 });
+      await eventually('orders-learning to learn again', async () => (LEARNING.test(await rowText()) ? true : undefined), 10_000);
+      await learningRow().click({ button: 'right' });
+      await workbench.pickContextMenuEntry(/^Undo Baseline Change$/);
+      await workbench.toast('Clean Streams · orders-learning: Restored the baseline as it was before the last change.').waitFor({ timeout: 15_000 });
+      await eventually('the tree to show the restored baseline', async () => (!LEARNING.test(await rowText()) ? true : undefined), 10_000).catch(async (error: Error) => {
+        throw new Error(`${error.message}; the row reads "${await rowText()}"`);
+      });
+      // The chart (still open on orders-learning) drops its label and keeps both learning periods shaded, closed.
+      const chart = workbench.webview();
+      await eventually('the chart to show two closed learning periods and no label', async () => {
+        const bands = JSON.parse((await chart.locator('body').getAttribute('data-bands')) ?? '[]') as Array<{ id: string; from: number; until: number | null }>;
+        return bands.length === 2 && bands.every((b) => b.id === 'orders-learning' && b.until !== null && b.until >= b.from) && bands[1]!.from > bands[0]!.until!
+          && !(await chart.locator('#learning').isVisible()) ? bands : undefined;
+      }, 10_000).catch(async (error: Error) => {
+        throw new Error(`${error.message}; bands ${await chart.locator('body').getAttribute('data-bands')}, label "${await chart.locator('#learning').innerText().catch(() => '')}"`);
+      });
+      await screenshot(page.locator('.part.editor'), 'chart-after-reset');
     }, 60_000);
   } finally {
     await screenshot(page, 'workbench-final').catch(() => undefined);

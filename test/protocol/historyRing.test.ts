@@ -48,6 +48,48 @@ describe('PipelineHistoryRing', () => {
   });
 });
 
+const baselineAt = (time: number, state: 'learning' | 'ready', records: number, restored?: true): MetricsEvent => ({
+  ...metrics(time, 1),
+  baseline: restored ? { state, records, needed: 10, restored } : { state, records, needed: 10 },
+});
+
+describe('PipelineHistoryRing learning period', () => {
+  it('has no learning fields before the first check', () => {
+    const out = new PipelineHistoryRing('p', 0.8, {}, 3).since();
+    assert.deepEqual([out.learning, 'learningFrom' in out, 'learningUntil' in out], [undefined, false, false]);
+  });
+
+  it('marks where learning began and where the first ready check ended it; a reset starts a new period', () => {
+    const h = new PipelineHistoryRing('p', 0.8, {}, 3);
+    h.addMetrics(baselineAt(1000, 'learning', 4));
+    h.addMetrics(baselineAt(2000, 'learning', 8));
+    let out = h.since();
+    assert.deepEqual([out.learning, out.learningFrom, 'learningUntil' in out], [true, 1000, false]);
+    h.addMetrics(baselineAt(3000, 'ready', 10));
+    h.addMetrics(baselineAt(4000, 'ready', 20));
+    out = h.since();
+    assert.deepEqual([out.learning, out.learningFrom, out.learningUntil], [false, 1000, 3000]);
+    // The ring dropped the learning points (capacity 3); the two times stay, and the ring stays bounded.
+    assert.deepEqual(out.time, [2000, 3000, 4000]);
+    h.addMetrics(baselineAt(5000, 'learning', 1));
+    out = h.since();
+    assert.deepEqual([out.learning, out.learningFrom, 'learningUntil' in out], [true, 5000, false]);
+    h.addMetrics(baselineAt(6000, 'ready', 10));
+    // `since` filters points and alerts, not the learning period.
+    out = h.since(5500);
+    assert.deepEqual([out.time, out.learning, out.learningFrom, out.learningUntil], [[6000], false, 5000, 6000]);
+    assert.equal(h.length, 3);
+  });
+
+  it('a pipeline that resumed a saved baseline never learnt: no period', () => {
+    const h = new PipelineHistoryRing('p', 0.8, {}, 3);
+    h.addMetrics(baselineAt(1000, 'ready', 5000, true));
+    h.addMetrics(baselineAt(2000, 'ready', 5000, true));
+    const out = h.since();
+    assert.deepEqual([out.learning, 'learningFrom' in out, 'learningUntil' in out], [false, false, false]);
+  });
+});
+
 describe('MetricsBatcher', () => {
   it('sends the first batch at once and later ones no sooner than the interval after the last', async () => {
     let clock = 0;

@@ -6,7 +6,7 @@ import { activatedExtension, cleanApi, eventually, EXTENSION_ID } from './api';
 export const CLEAN_COMMANDS = [
   'clean.startDemo', 'clean.monitorTopic', 'clean.monitorThisTopic', 'clean.openChart', 'clean.pausePipeline',
   'clean.resumePipeline', 'clean.stopPipeline', 'clean.showSamples', 'clean.copyCliCommand', 'clean.setSecret',
-  'clean.clearSecret', 'clean.restartAgent', 'clean.startPipeline',
+  'clean.clearSecret', 'clean.restartAgent', 'clean.startPipeline', 'clean.acceptNormal', 'clean.resetBaseline', 'clean.undoBaseline',
 ];
 
 describe('activation', () => {

@@ -15,6 +15,7 @@ export function run(): Promise<void> {
   require('./demo.test');
   require('./resolveTopic.test');
   require('./diagnostics.test');
+  require('./baseline.test'); // last: it restarts the agent
 
   const outcomes: HostTestOutcome[] = [];
   console.log('clean-streams-e2e: mocha starts'); // the harness shows host output from here on
