@@ -57,9 +57,9 @@ export class RateBaseline {
   /** The rate above which a window of `n` records stands out. */
   limit(n: number, s: Significance): number {
     const p = Math.max(this.mean, 1 / Math.max(1, n));
-    // A young baseline has seen little of how its rate wanders: a prior spread of minJump, worth one window,
-    // widens the limit while few windows are learnt.
-    const spread = (this.windows * this.variance + s.minJump * s.minJump) / (this.windows + 1);
+    // A young baseline has seen little of how its rate wanders: a prior spread of minJump, fading with the
+    // square of the windows learnt, widens the limit for its first few windows.
+    const spread = this.variance + (s.minJump * s.minJump) / ((this.windows + 1) * (this.windows + 1));
     const sd = Math.sqrt(spread + (s.dispersion * p * (1 - p)) / Math.max(1, n));
     return Math.min(1, this.mean + Math.max(s.minJump, s.z * sd, (s.ratio - 1) * this.mean, this.peak - this.mean + s.minJump / 2));
   }
@@ -85,17 +85,21 @@ export class RateBaseline {
    * ACCEPT_AFTER_WINDOWS windows becomes the new normal. Returns true when it accepted one.
    */
   learn(rate: number, record: number, windowSize: number): boolean {
+    const saw = this.sawOut;
     if (this.outSince !== 0) {
       this.pending = NaN;
       if (record - this.outSince < ACCEPT_AFTER_WINDOWS * windowSize) return false;
       this.accept(rate);
       return true;
     }
-    // The very first window is learnt at once: nothing could be judged before it.
-    if (this.windows === 0) this.commit(rate);
-    else if (!Number.isNaN(this.pending) && !this.sawOut) this.commit(this.pending);
-    this.pending = rate;
     this.sawOut = false;
+    // The very first window is learnt at once: nothing could be judged before it.
+    if (this.windows === 0) {
+      this.commit(rate);
+      return false;
+    }
+    if (!Number.isNaN(this.pending) && !saw) this.commit(this.pending);
+    this.pending = rate;
     return false;
   }
 
