@@ -9,13 +9,14 @@
  * memory of LEARN_MEMORY windows), their spread around it, and the highest normal window seen. A window
  * stands out when its rate is above
  *
- *     mean + max(minJump, z · sqrt(spread² + D · p(1 − p) / n), (R − 1) · mean, peak − mean + minJump / 2)
+ *     mean + max(minJump, z · sqrt(spread² + D · p(1 − p) / n), (R − 1) · mean, max(peak, accepted) − mean + minJump / 2)
  *
  * with p = max(mean, 1/n),
  * where n is the window's size (a rate over few records is noisy, so it needs a bigger jump), D widens the
  * binomial variance for the clustering of real streams (nulls and outliers come in runs when data arrives
  * sorted or grouped), and a rate that is naturally above zero must also grow R-fold (real rates wander in
- * proportion to their level). The peak term keeps the highest normal window learnt from alerting again. It recovers once the rate is back under half-way to that limit.
+ * proportion to their level). The peak term keeps the highest normal window learnt (and any level accepted
+ * as normal, which does not fade) from alerting again. It recovers once the rate is back under half-way to that limit.
  * A departure that lasts ACCEPT_AFTER_WINDOWS windows becomes the new normal, as does one a user accepts.
  */
 
@@ -40,6 +41,8 @@ export interface SavedBaseline {
   v: number;
   p: number;
   w: number;
+  /** The accepted level, when one was (absent: none). */
+  a?: number;
 }
 
 export class RateBaseline {
@@ -47,6 +50,11 @@ export class RateBaseline {
   mean = 0;
   variance = 0;
   peak = 0;
+  /**
+   * A level accepted as normal (a lasting change, or "This is normal"): unlike the peak it does not fade,
+   * so a level a user accepted never alerts again however low the rate runs in between.
+   */
+  accepted = 0;
   windows = 0;
   /** Record number since which the rate has stood out (0: it does not). */
   outSince = 0;
@@ -61,7 +69,7 @@ export class RateBaseline {
     // square of the windows learnt, widens the limit for its first few windows.
     const spread = this.variance + (s.minJump * s.minJump) / ((this.windows + 1) * (this.windows + 1));
     const sd = Math.sqrt(spread + (s.dispersion * p * (1 - p)) / Math.max(1, n));
-    return Math.min(1, this.mean + Math.max(s.minJump, s.z * sd, (s.ratio - 1) * this.mean, this.peak - this.mean + s.minJump / 2));
+    return Math.min(1, this.mean + Math.max(s.minJump, s.z * sd, (s.ratio - 1) * this.mean, Math.max(this.peak, this.accepted) - this.mean + s.minJump / 2));
   }
 
   /** Whether the rate stands out now. One that stood out stays out until it is back under half-way to the limit. */
@@ -119,6 +127,7 @@ export class RateBaseline {
     this.mean = rate;
     this.variance = 0;
     this.peak = rate;
+    this.accepted = Math.max(this.accepted, rate);
     this.windows = Math.max(this.windows, 1);
     this.outSince = 0;
     this.pending = NaN;
@@ -126,7 +135,9 @@ export class RateBaseline {
   }
 
   toJSON(): SavedBaseline {
-    return { m: r6(this.mean), v: r6(this.variance, 10), p: r6(this.peak), w: this.windows };
+    const out: SavedBaseline = { m: r6(this.mean), v: r6(this.variance, 10), p: r6(this.peak), w: this.windows };
+    if (this.accepted > 0) out.a = r6(this.accepted);
+    return out;
   }
 
   static from(saved: SavedBaseline | undefined): RateBaseline {
@@ -135,6 +146,7 @@ export class RateBaseline {
       b.mean = finite(saved.m);
       b.variance = finite(saved.v);
       b.peak = finite(saved.p);
+      b.accepted = finite(saved.a);
       b.windows = Math.max(0, Math.floor(finite(saved.w)));
     }
     return b;

@@ -115,3 +115,16 @@ test('baseline: a departure that lasts five windows is accepted as the new norma
   c.accept(0.12);
   assert.deepEqual([c.mean, c.judge(0.12, 1000, 2000, sig), c.judge(0.5, 1000, 2000, sig)], [0.12, false, true]);
 });
+
+test('baseline: a level accepted as normal stays normal, however long the rate runs lower in between', () => {
+  const b = new RateBaseline();
+  b.learn(0.01, 1000, 1000);
+  b.accept(0.12);
+  for (let w = 2; w <= 60; w++) {
+    b.judge(0.01, 1000, w * 1000, sig);
+    b.learn(0.01, w * 1000, 1000);
+  }
+  // The mean and peak are long back near 1 %; the accepted 12 % still does not alert, 25 % does.
+  assert.deepEqual([Math.round(b.mean * 1000) / 1000, b.judge(0.12, 1000, 61_000, sig), b.judge(0.25, 1000, 61_000, sig)], [0.011, false, true]);
+  assert.deepEqual(RateBaseline.from(JSON.parse(JSON.stringify(b.toJSON()))).accepted, 0.12);
+});
