@@ -66,11 +66,6 @@ export function slog(x: number): number {
   return x >= 0 ? Math.log1p(x) : -Math.log1p(-x);
 }
 
-/** The inverse of slog. */
-export function unslog(t: number): number {
-  return t >= 0 ? Math.expm1(t) : -Math.expm1(-t);
-}
-
 /** What a field's state saves: its learned schema, reference and baselines (its window is not saved). */
 export interface SavedField {
   name: string;

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HashCounter, hashBytes, hashOut, hashString } from '../../server/engine/hash';
-import { median, selectKth } from '../../server/engine/select';
 
 test('HashCounter matches a Map under random adds and removes, including colliding homes', () => {
   const c = new HashCounter(64);
@@ -52,13 +51,4 @@ test('hashes of messages over the 64 KB scratch buffer see every chunk', () => {
   big[199_000] = 0x61;
   big[200_002] = 0x62; // a trailing byte
   assert.notEqual(h(big), first);
-});
-
-test('selectKth and median', () => {
-  const a = Float64Array.from([5, 1, 4, 2, 3, 3, 9]);
-  assert.equal(selectKth(Float64Array.from(a), 7, 0), 1);
-  assert.equal(selectKth(Float64Array.from(a), 7, 6), 9);
-  assert.equal(median(Float64Array.from(a), 7), 3);
-  assert.equal(median(Float64Array.from([4, 1, 3, 2]), 4), 2.5);
-  assert.equal(median(Float64Array.from([7, 7, 7, 7]), 4), 7);
 });
