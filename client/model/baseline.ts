@@ -21,9 +21,14 @@ export function learningNow(p: { state: PipelineState; score?: number | undefine
   return live && p.score !== undefined ? learningOf(p.baseline) : undefined;
 }
 
+/** `450`: records learnt so far toward the window (never past it). */
+function learnt(baseline: BaselineInfo): string {
+  return formatCount(Math.min(baseline.records, baseline.needed));
+}
+
 /** `450/1,000`: records learnt of those needed. */
 export function learningProgress(baseline: BaselineInfo): string {
-  return `${formatCount(Math.min(baseline.records, baseline.needed))}/${formatCount(baseline.needed)}`;
+  return `${learnt(baseline)}/${formatCount(baseline.needed)}`;
 }
 
 /** `learning 450/1,000`: a tree row's short form. */
@@ -33,7 +38,7 @@ export function learningShort(baseline: BaselineInfo): string {
 
 /** `Learning baseline: 450 / 1,000 records — alerts held`: the chart's label while a pipeline learns. */
 export function learningLabel(baseline: BaselineInfo): string {
-  return `Learning baseline: ${formatCount(Math.min(baseline.records, baseline.needed))} / ${formatCount(baseline.needed)} records — alerts held`;
+  return `Learning baseline: ${learnt(baseline)} / ${formatCount(baseline.needed)} records — alerts held`;
 }
 
 /** The lines a pipeline's tooltip gives its baseline. */
@@ -42,7 +47,7 @@ export function baselineTooltip(baseline: BaselineInfo | undefined): string[] {
   const restored = baseline.restored ? ' It resumed a saved baseline.' : '';
   if (baseline.state === 'learning') {
     return [
-      `Learning its baseline: ${formatCount(Math.min(baseline.records, baseline.needed))} of ${formatCount(baseline.needed)} records.${restored}`,
+      `Learning its baseline: ${learnt(baseline)} of ${formatCount(baseline.needed)} records.${restored}`,
       'Alerts driven by the baseline are held until the first window is learnt; hard limits (parse, duplicates, your thresholds) still alert.',
     ];
   }

@@ -15,6 +15,7 @@
  */
 import type { DetectorName, PipelineConfig } from './config';
 import type { AlertEvent, AlertField, MetricsEvent, RecoveredEvent, Sample, Severity } from './events';
+import { round6 } from './events';
 import type { Finding } from './detectors/types';
 
 interface MetricState {
@@ -116,8 +117,8 @@ export class AlertChecker {
       time: m.time,
       severity,
       detector,
-      value: round(value),
-      threshold: round(threshold),
+      value: round6(value),
+      threshold: round6(threshold),
       records: m.records,
       message: alertMessage(detector, value, threshold, m.window, findings, samples),
       samples,
@@ -144,7 +145,7 @@ function contributors(m: MetricsEvent): Finding[] {
 }
 
 function toAlertField(f: Finding): AlertField {
-  const out: AlertField = { name: f.name, share: round(f.share), usual: round(f.usual), detail: f.detail };
+  const out: AlertField = { name: f.name, share: round6(f.share), usual: round6(f.usual), detail: f.detail };
   if (f.examples && f.examples.length) out.examples = f.examples;
   if (f.range) out.range = f.range;
   if (f.type) out.type = f.type;
@@ -153,9 +154,6 @@ function toAlertField(f: Finding): AlertField {
   return out;
 }
 
-function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
 
 function alertMessage(detector: DetectorName | null, value: number, threshold: number, window: number, findings: readonly Finding[], samples: Sample[]): string {
   const where = samples.length ? ` Latest: record ${samples[0].record}${samples[0].position !== undefined ? ` (position ${samples[0].position})` : ''}.` : '';

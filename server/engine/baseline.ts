@@ -20,6 +20,8 @@
  * A departure that lasts ACCEPT_AFTER_WINDOWS windows becomes the new normal, as does one a user accepts.
  */
 
+import { round6 } from './events';
+
 /** Windows over which the learned mean and spread forget (an exponential memory). */
 export const LEARN_MEMORY = 20;
 /** A departure that lasts this many windows is accepted as the new normal. */
@@ -135,8 +137,9 @@ export class RateBaseline {
   }
 
   toJSON(): SavedBaseline {
-    const out: SavedBaseline = { m: r6(this.mean), v: r6(this.variance, 10), p: r6(this.peak), w: this.windows };
-    if (this.accepted > 0) out.a = r6(this.accepted);
+    // The variance of rates is small (a 1 % spread is 1e-4): it keeps ten decimals.
+    const out: SavedBaseline = { m: round6(this.mean), v: Math.round(this.variance * 1e10) / 1e10, p: round6(this.peak), w: this.windows };
+    if (this.accepted > 0) out.a = round6(this.accepted);
     return out;
   }
 
@@ -153,10 +156,6 @@ export class RateBaseline {
   }
 }
 
-function r6(x: number, digits = 6): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
 function finite(x: unknown): number {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0;

@@ -8,6 +8,11 @@ export interface Sample {
   position?: string | number;
 }
 
+/** Rates, shares and scores in events and saved baselines carry six decimals. */
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
 export interface DetectorMetrics {
   /** Fraction of window records this detector flagged. */
   rate: number;

@@ -5,6 +5,7 @@
  */
 import { LogSketch, type SavedSketch } from './sketch';
 import { RateBaseline, type SavedBaseline } from './baseline';
+import { round6 } from './events';
 
 /** Type codes stored per window slot (low three bits); bit 3 marks an outlier. */
 export const enum Code {
@@ -350,14 +351,7 @@ export class FieldState {
         if (c === Code.Number) sketch.add(values[i], step);
       }
     }
-    const sketch = this.sketch;
-    if (sketch === null || sketch.count < minSamples) {
-      this.noReference();
-      return;
-    }
-    this.refLow = sketch.quantile(FENCE_LOW_Q);
-    this.refHigh = sketch.quantile(FENCE_HIGH_Q);
-    this.setFences(z);
+    this.fencesFromReference(z, minSamples);
   }
 
   /** Fences at `z` widths beyond the reference span (quantile span joined with absorbed levels). */
@@ -410,7 +404,7 @@ export class FieldState {
     this.setFences(this.lastReach);
   }
 
-  /** Forgets the numeric reference (a user accepted a new level): the next refresh learns it from the window. */
+  /** Forgets the numeric reference (a reset baseline): the next refreshes learn it again from the window. */
   resetReference(): void {
     this.sketch = null;
     this.isCount = true;
@@ -433,7 +427,7 @@ export class FieldState {
     if (this.sketch !== null && this.sketch.count > 0) out.sketch = this.sketch.toJSON();
     if (this.extLow <= this.extHigh) out.ext = [this.extLow, this.extHigh];
     if (this.isCount && out.sketch) out.count = true;
-    const now: SavedLevels = { missing: r6(this.missingRate(objects)), outliers: r6(this.outlierRate(objects)), schema: r6(this.schemaRate(objects)), type: this.dominant() };
+    const now: SavedLevels = { missing: round6(this.missingRate(objects)), outliers: round6(this.outlierRate(objects)), schema: round6(this.schemaRate(objects)), type: this.dominant() };
     const values = this.values;
     if (values !== null) {
       let lo = Infinity;
@@ -472,11 +466,14 @@ export class FieldState {
     for (const b of [this.missingBase, this.outlierBase, this.schemaBase]) Object.assign(b, new RateBaseline());
   }
 
-  /** Fences from the saved reference at once (after a restore), rather than at the next refresh. */
+  /** Fences from the reference as it stands (at a refresh, or at once after a restore); none until it holds minSamples values. */
   fencesFromReference(z: number, minSamples: number): void {
     this.lastReach = z;
     const sketch = this.sketch;
-    if (z <= 0 || sketch === null || sketch.count < minSamples) return;
+    if (z <= 0 || sketch === null || sketch.count < minSamples) {
+      this.noReference();
+      return;
+    }
     this.refLow = sketch.quantile(FENCE_LOW_Q);
     this.refHigh = sketch.quantile(FENCE_HIGH_Q);
     this.setFences(z);
@@ -488,8 +485,4 @@ export class FieldState {
     f.applySaved(saved);
     return f;
   }
-}
-
-function r6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }

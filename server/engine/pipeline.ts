@@ -228,7 +228,7 @@ export class RealtimePipeline {
       this.savedMtime = store.save(this.name, this.engine.save(t));
       this.savedLearned = this.engine.baselineInfo.records;
     } catch (err) {
-      this.log.warn(`[${this.name}] cannot save the baseline in ${store.dir}: ${err instanceof Error ? err.message : String(err)}`);
+      this.log.warn(`[${this.name}] cannot save the baseline in ${store.dir}: ${err instanceof Error ? err.message : String(err)}. Check that the folder can be written; the monitor goes on and tries again in 10 s.`);
     }
   }
 

@@ -9,6 +9,7 @@
 import type { PipelineConfig, DetectorName } from './config';
 import { DETECTORS } from './config';
 import type { MetricsEvent, FieldMetrics, Sample, SampleRecord, DetectorMetrics, BaselineInfo } from './events';
+import { round6 } from './events';
 import type { SourceMessage } from '../sources/types';
 import { isSharedView } from '../sources/types';
 import { Code, FieldState, Flag, OUTLIER_BIT, TYPE_NAMES, codeOf, type SavedField } from './fields';
@@ -113,7 +114,6 @@ export class QualityEngine implements EngineView {
   private qualitySum = 0;
   /** Object records in the window. */
   objects = 0;
-  private objectsSeen = 0;
   private readonly detectorCount = new Int32Array(7);
   private readonly qualityByFlags = new Int32Array(128);
   private readonly enabled: number;
@@ -257,7 +257,6 @@ export class QualityEngine implements EngineView {
     } else {
       this.isObject[slot] = 1;
       this.objects++;
-      this.objectsSeen++;
       flags = this.inspect(obj, scanned, slot, record, msg, text);
     }
 
@@ -552,7 +551,7 @@ export class QualityEngine implements EngineView {
       for (const d of this.judges) d.learn(this);
       this.learnedRecords += this.records - this.lastLearn;
       this.lastLearn = this.records;
-      for (const f of list) if (!f.novel && this.known.size < KNOWN_FIELDS_MAX) this.known.add(f.name);
+      this.rememberSchema();
     }
     for (let i = list.length - 1; i >= 0; i--) {
       const f = list[i];
@@ -592,8 +591,13 @@ export class QualityEngine implements EngineView {
   accept(detector: DetectorName | null, field: string | null): number {
     let n = 0;
     for (const d of this.judges) if (detector === null || d.name === detector) n += d.accept(this, field);
-    for (const f of this.fieldList) if (!f.novel && this.known.size < KNOWN_FIELDS_MAX) this.known.add(f.name);
+    this.rememberSchema();
     return n;
+  }
+
+  /** The fields that belong to the schema now (not new to it) are known from now on, beyond the window. */
+  private rememberSchema(): void {
+    for (const f of this.fieldList) if (!f.novel && this.known.size < KNOWN_FIELDS_MAX) this.known.add(f.name);
   }
 
   /** Whether the first window has been learnt (or a saved baseline restored). */
@@ -644,7 +648,7 @@ export class QualityEngine implements EngineView {
     for (const d of this.judges) {
       if (!d.save) continue;
       detectors[d.name] = d.save();
-      now[d.name] = round(this.size ? this.flagged(d.name) / this.size : 0);
+      now[d.name] = round6(this.size ? this.flagged(d.name) / this.size : 0);
     }
     return {
       version: 1,
@@ -709,21 +713,21 @@ export class QualityEngine implements EngineView {
     const detectors: Partial<Record<DetectorName, DetectorMetrics>> = {};
     for (const d of this.activeDetectors) {
       const count = this.detectorCount[DETECTORS.indexOf(d)];
-      const m: DetectorMetrics = { rate: round(this.size ? count / this.size : 0), count, threshold: this.config.thresholds[d] };
+      const m: DetectorMetrics = { rate: round6(this.size ? count / this.size : 0), count, threshold: this.config.thresholds[d] };
       if (findings) m.out = findings.some((x) => x.detector === d);
       detectors[d] = m;
     }
     const fields: Record<string, FieldMetrics> = Object.create(null);
     const sorted = [...this.fieldList].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const f of sorted) {
-      const m: FieldMetrics = { missing: round(this.objects ? 1 - f.nonNull / this.objects : 0) };
-      if (this.z > 0 && f.counts[Code.Number] > 0) m.outliers = round(this.size ? f.outliers / this.size : 0);
+      const m: FieldMetrics = { missing: round6(this.objects ? 1 - f.nonNull / this.objects : 0) };
+      if (this.z > 0 && f.counts[Code.Number] > 0) m.outliers = round6(this.size ? f.outliers / this.size : 0);
       if (f.established) m.type = TYPE_NAMES[f.established];
       fields[f.name] = m;
     }
     for (const r of this.rules?.counts ?? []) {
       const m = fields[r.name] ?? (fields[r.name] = { missing: this.objects ? 1 : 0 });
-      m.rules = round(this.size ? r.count / this.size : 0);
+      m.rules = round6(this.size ? r.count / this.size : 0);
     }
     return {
       type: 'metrics',
@@ -731,7 +735,7 @@ export class QualityEngine implements EngineView {
       time,
       records: this.records,
       window: this.size,
-      score: round(this.score),
+      score: round6(this.score),
       throughput: Math.round(throughput),
       detectors,
       fields: { ...fields },
@@ -839,9 +843,6 @@ function utf8(b: Uint8Array): string {
   return asBuffer(b).toString('utf8');
 }
 
-function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
 
 function sampleText(msg: SourceMessage): string {
   const v = msg.value;

@@ -84,28 +84,13 @@ export function createRules(fields: Record<string, FieldRule>, windowSize: numbe
   };
 }
 
+/** The value type each rule `type` asks for (`integer` is a number that is whole). */
+const TYPE_CODE: Record<string, number> = { number: Code.Number, integer: Code.Number, string: Code.String, boolean: Code.Boolean, object: Code.Object, array: Code.Array };
+
 function breaks(r: CompiledRule, rec: RecordAccess, k: number, code: number): boolean {
   if (code === Code.Absent || code === Code.Null) return r.required;
-  switch (r.type) {
-    case 'number':
-      if (code !== Code.Number) return true;
-      break;
-    case 'integer':
-      if (code !== Code.Number || !Number.isInteger(rec.numberOf(k))) return true;
-      break;
-    case 'string':
-      if (code !== Code.String) return true;
-      break;
-    case 'boolean':
-      if (code !== Code.Boolean) return true;
-      break;
-    case 'object':
-      if (code !== Code.Object) return true;
-      break;
-    case 'array':
-      if (code !== Code.Array) return true;
-      break;
-  }
+  if (r.type !== undefined && code !== TYPE_CODE[r.type]) return true;
+  if (r.type === 'integer' && !Number.isInteger(rec.numberOf(k))) return true;
   if (code === Code.Number && (rec.numberOf(k) < r.min || rec.numberOf(k) > r.max)) return true;
   if (r.regex !== null) {
     const v = rec.valueOf(k);
