@@ -4,14 +4,18 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-results=$(mktemp -d)
+results=$(mktemp -d "${TMPDIR:-/tmp}/clean-streams-test.XXXXXX")
+# Brokers this run starts live in a throwaway home under $results: their topics and streams never reach the
+# broker a user later starts with scripts/broker (which keeps its state in .cache/brokers).
+test_broker_home="$results/brokers"
 failed_stage=""
 started=()
 
-stop_brokers() {
-  for b in "${started[@]}"; do bash scripts/broker stop "$b" >/dev/null 2>&1 || true; done
+cleanup() {
+  for b in "${started[@]}"; do CLEAN_BROKER_HOME="$test_broker_home" bash scripts/broker stop "$b" >/dev/null 2>&1 || true; done
+  rm -rf "$results"
 }
-trap stop_brokers EXIT
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 stage() { printf '\n=== %s ===\n' "$1"; }
@@ -21,8 +25,12 @@ brokers=(redis kafka pulsar)
 for b in "${brokers[@]}"; do
   if [ -f "scripts/brokers/$b.sh" ]; then
     # A broker someone already runs is used as it is, and left running afterwards.
-    bash scripts/broker url "$b" >/dev/null 2>&1 || started+=("$b")
-    (bash scripts/broker start "$b" >"$results/broker-$b.log" 2>&1; echo $? >"$results/broker-$b.rc") &
+    if bash scripts/broker url "$b" >/dev/null 2>&1; then
+      (bash scripts/broker url "$b" >"$results/broker-$b.log" 2>&1; echo $? >"$results/broker-$b.rc") &
+    else
+      started+=("$b")
+      (CLEAN_BROKER_HOME="$test_broker_home" bash scripts/broker start "$b" >"$results/broker-$b.log" 2>&1; echo $? >"$results/broker-$b.rc") &
+    fi
   fi
 done
 
@@ -35,7 +43,7 @@ npm run --silent build || failed_stage+=" build"
 run_node_tests() { # name, files...
   local name=$1; shift
   [ $# -gt 0 ] || return 0
-  node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
+  node --import tsx --test --test-timeout="${CLEAN_TEST_TIMEOUT_MS:-180000}" --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$results/$name.tap" "$@" || failed_stage+=" $name"
 }
 
@@ -63,6 +71,9 @@ run_node_tests integration test/integration/*.test.ts
 
 stage "protocol tests (the agent over LSP)"
 run_node_tests protocol test/protocol/*.test.ts
+
+stage "hostile tests (what a hostile user can type or send)"
+run_node_tests hostile test/hostile/*.test.ts
 
 if [ -f test/e2e/run.ts ]; then
   stage "end-to-end tests (real VS Code)"

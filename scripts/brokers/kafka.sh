@@ -39,7 +39,7 @@ fetch_libs() {
 install_kcat() {
   command -v kcat >/dev/null && return 0
   echo "Installing kcat (Debian) for the tests..." >&2
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat; } >&2 ||
+  bash "$here/../apt-install" kcat ||
     echo "kafka.sh: could not install kcat; tests that produce with kcat will fail." >&2
 }
 
@@ -74,7 +74,7 @@ make_certs() {
   [ -f "$state/ca.pem" ] && [ -f "$state/broker.pem" ] && [ -f "$state/broker-key.pem" ] && return 0
   if ! command -v openssl >/dev/null 2>&1; then
     echo "Installing openssl (Debian) for the TLS broker's certificates..." >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; } >&2
+    bash "$here/../apt-install" openssl
   fi
   local cnf='[req]
 distinguished_name = dn

@@ -28,15 +28,11 @@ running_pid() {
 ensure_installed() {
   if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
     echo "redis-server not found: installing Debian's redis-server and redis-tools" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update >&2
-    apt-get install -y redis-server redis-tools >&2
+    bash "$here/../apt-install" redis-server redis-tools
   fi
   # The Redis integration tests make a throwaway TLS certificate with it.
   if ! command -v openssl >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update >&2
-    apt-get install -y openssl >&2
+    bash "$here/../apt-install" openssl
   fi
 }
 

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { codeServerBin, codeServerInstallDir, codeServerVersion, e2eCacheDir } from './paths';
+import { codeServerBin, codeServerInstallDir, codeServerVersion, e2eCacheDir, repoRoot } from './paths';
 import { say } from './log';
 
 /** Debian packages: Kerberos headers and pkg-config for code-server's native modules, rg for search, the browser. */
@@ -50,9 +50,8 @@ export async function ensureSystemPackages(): Promise<void> {
   say(`installing Debian packages: ${missing.join(' ')}`);
   const logFile = path.join(e2eCacheDir, 'apt.log');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = await runCommand('apt-get', ['update'], { env, logFile });
-  if (update.code !== 0) throw new Error(`apt-get update failed (exit ${update.code}); see ${logFile}:\n${update.output.slice(-2000)}`);
-  const install = await runCommand('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, logFile });
+  // scripts/apt-install takes the machine-wide lock the broker scripts also take (they may be installing now).
+  const install = await runCommand('bash', [path.join(repoRoot, 'scripts', 'apt-install'), ...missing], { env, logFile });
   if (install.code !== 0) {
     throw new Error(`apt-get install ${missing.join(' ')} failed (exit ${install.code}); see ${logFile}:\n${install.output.slice(-2000)}`);
   }
