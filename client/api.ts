@@ -1,8 +1,10 @@
 /** What activate() returns: a small, read-mostly API for other extensions and the end-to-end tests. */
 import * as vscode from 'vscode';
-import { ResolveTopicRequest, type AlertParams, type MetricsEvent, type PipelineInfo, type ResolveTopicParams, type ResolveTopicResult } from '../shared/protocol';
+import { HistoryRequest, ResolveTopicRequest, type PipelineHistory, type AlertParams, type MetricsEvent, type PipelineInfo, type ResolveTopicParams, type ResolveTopicResult } from '../shared/protocol';
 import type { AlertNotifier } from './alertNotifier';
 import type { Ctx } from './ctx';
+import { statusBarStateOf } from './statusBar';
+import { pipelineRowsOf } from './topicsView';
 
 export interface CleanStreamsApi {
   /** Resolves once the agent answers requests (starting it if needed). */
@@ -12,9 +14,19 @@ export interface CleanStreamsApi {
   /** Fires after every change of the pipelines' data (the views redraw from it in batches). */
   onDidChangePipelines: vscode.Event<void>;
   /** Fires for every alert notification actually shown (after level, mute and coalescing). */
-  onDidShowAlertNotice: vscode.Event<{ alert: AlertParams; text: string; actions: string[] }>;
+  onDidShowAlertNotice: vscode.Event<{ alert: AlertParams; text: string; actions: string[]; others: AlertParams[] }>;
   /** clean/resolveTopic: the topic, backend and connection a document names. */
   resolveTopic(params: ResolveTopicParams): Promise<ResolveTopicResult>;
+  /** clean/history of one pipeline: the points the chart draws (also those saved before an agent restart). */
+  history(pipeline: string): Promise<PipelineHistory>;
+  /** The tree's pipeline rows as drawn now: label, description, tooltip, context value, icon. */
+  treeRows(): Array<{ pipeline: string; label: string; description: string; tooltip: string; contextValue: string; icon: string }>;
+  /** The status-bar item as shown now. */
+  statusBar(): { visible: boolean; text: string; tooltip: string };
+  /** Fires for every "cannot reach" notification shown (once per pipeline). */
+  onDidShowProblemNotice: vscode.Event<{ pipeline: string; text: string; actions: string[] }>;
+  /** Fires for every alert that became no notice: filtered by level, muted, or a repeat of an active one. */
+  onDidSkipAlert: vscode.Event<{ alert: AlertParams; why: 'level' | 'muted' | 'repeat' }>;
 }
 
 export function createApi(ctx: Ctx, notifier: AlertNotifier): CleanStreamsApi {
@@ -32,5 +44,18 @@ export function createApi(ctx: Ctx, notifier: AlertNotifier): CleanStreamsApi {
       const client = await ctx.agent();
       return client.sendRequest(ResolveTopicRequest.type, params);
     },
+    async history(pipeline) {
+      const client = await ctx.agent();
+      const { pipelines } = await client.sendRequest(HistoryRequest.type, { pipeline });
+      return pipelines[0]!;
+    },
+    treeRows: () =>
+      pipelineRowsOf(ctx).map((n) => ({ pipeline: n.pipeline, label: n.label, description: n.description, tooltip: n.tooltip, contextValue: n.contextValue, icon: n.icon.id })),
+    statusBar: () => {
+      const s = statusBarStateOf(ctx);
+      return { visible: s.visible, text: s.text, tooltip: s.tooltip };
+    },
+    onDidShowProblemNotice: notifier.onDidShowProblemNotice,
+    onDidSkipAlert: notifier.onDidSkipAlert,
   };
 }

@@ -3,6 +3,9 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { HistoryRequest, type MetricsEvent } from '../shared/protocol';
 import type { Ctx } from './ctx';
+import { formatClock } from './model/format';
+import { inert } from './model/inertText';
+import { chartStatusOf } from './model/pipelineHealth';
 import { chartPipelineOf, chartStateFrom, isFromChart, type ChartPipeline, type ChartState, type ToChart } from './model/chartMessages';
 
 export const CHART_VIEW_TYPE = 'cleanStreams.chart';
@@ -93,7 +96,7 @@ export class ChartPanel implements vscode.Disposable {
         this.updateTitle();
         return;
       case 'showSamples':
-        void vscode.commands.executeCommand('clean.showSamples', { pipeline: msg.pipeline, detector: msg.detector ?? undefined });
+        void vscode.commands.executeCommand('clean.showSamples', { pipeline: msg.pipeline, detector: msg.detector ?? undefined, alert: typeof msg.alert === 'number' ? msg.alert : undefined });
         return;
       case 'error':
         this.ctx.output.error(`Chart: ${msg.message}`);
@@ -101,11 +104,17 @@ export class ChartPanel implements vscode.Disposable {
     }
   }
 
+  /** The header says which pipelines are not live (down, stale, agent stopped), made inert: names come from outside. */
   private pipelines(): ChartPipeline[] {
-    return this.ctx.store.list().map(({ info }) => chartPipelineOf(info));
+    const stoppedAt = this.ctx.store.agentStoppedAt;
+    return this.ctx.store.list().map((entry) => {
+      const p = chartPipelineOf(entry.info);
+      const status = chartStatusOf(entry, stoppedAt, formatClock);
+      return status ? { ...p, status: inert(status) } : p;
+    });
   }
 
-  /** Draws from scratch: the agent's history of every pipeline (an hour at most), then live checks. */
+  /** Draws from scratch: the agent's history of every pipeline (six hours at most, also from before an agent restart), then live checks. */
   private async sendInit(): Promise<void> {
     this.pendingMetrics = [];
     try {
@@ -180,12 +189,14 @@ export class ChartPanel implements vscode.Disposable {
   <select id="pipeline-select"></select>
   <span id="summary" class="summary" aria-live="polite"></span>
 </header>
+<p id="status" class="status" role="status" hidden></p>
 <p id="learning" class="learning" role="status" hidden></p>
 <div id="chart" class="chart" role="img" aria-label="Rolling quality score over time"></div>
 <div id="alert-tip" class="alert-tip" role="tooltip" hidden></div>
 <p id="empty" class="empty" hidden>No pipeline is running. Start the demo or monitor a topic, and its quality score appears here.</p>
 <pre id="chart-data" hidden></pre>
 <script nonce="${nonce}" src="${media('vendor', 'uPlot.iife.min.js')}"></script>
+<script nonce="${nonce}" src="${media('chartAxes.js')}"></script>
 <script nonce="${nonce}" src="${media('chart.js')}"></script>
 </body>
 </html>`;

@@ -5,11 +5,11 @@ import { ChartPanel } from './chartPanel';
 import type { Ctx } from './ctx';
 import { acceptNormalParamsFor, outDetectors } from './model/alertNotices';
 import { acceptChoices, baselineChangeNotice, RESET_ACTION, resetConfirmation, UNDO_ACTION } from './model/baseline';
-import { alertTarget, configuredStart, pipelineTarget, type PipelineTarget } from './model/commandArgs';
+import { alertTarget, configuredStart, lensTopicAt, pipelineTarget, type PipelineTarget } from './model/commandArgs';
 import { describeCommandError } from './model/errors';
 import { redact, validateSecretName } from './model/redact';
 import type { TopicNode } from './model/topicTree';
-import { monitorThisTopic, monitorTopic, startDemo } from './monitor';
+import { monitorThisTopic, monitorTopic, monitorTopicArgs, startDemo } from './monitor';
 import type { SamplesDocumentProvider } from './samplesDocument';
 import type { TopicsTreeProvider } from './topicsView';
 
@@ -96,10 +96,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
   return [
     register('clean.startDemo', 'start the demo', () => startDemo(startAndReveal)),
-    register('clean.monitorTopic', 'monitor the topic', () => monitorTopic(ctx, startAndReveal)),
-    register('clean.monitorThisTopic', 'monitor this topic', (uri?: vscode.Uri, selection?: unknown) =>
-      monitorThisTopic(ctx, startAndReveal, uri instanceof vscode.Uri ? uri : undefined, Array.isArray(selection)),
-    ),
+    register('clean.monitorTopic', 'monitor the topic', (arg?: unknown) => monitorTopic(ctx, startAndReveal, monitorTopicArgs(arg))),
+    register('clean.monitorThisTopic', 'monitor this topic', (uri?: unknown, selection?: unknown) => {
+      const lens = lensTopicAt(uri); // a code lens on a topic in source code
+      if (lens) return monitorThisTopic(ctx, startAndReveal, vscode.Uri.parse(lens.uri), false, lens.position);
+      return monitorThisTopic(ctx, startAndReveal, uri instanceof vscode.Uri ? uri : undefined, Array.isArray(selection));
+    }),
     register('clean.startPipeline', 'start the pipeline', async (arg: unknown) => {
       const params = configuredStart(arg);
       if (!params) throw new Error('clean.startPipeline needs {configUri, pipelineName}; use the code lens above a pipeline in clean.yaml');
@@ -129,7 +131,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
     register('clean.showSamples', 'show the samples', async (arg?: unknown) => {
       const t = await target(arg, 'show samples of');
-      if (t) await samples.show(t.pipeline, t.detector);
+      if (t) await samples.show(t.pipeline, t.detector, t.alert);
     }),
     register('clean.copyCliCommand', 'copy the CLI command', async (arg?: unknown) => {
       const t = await target(arg, 'copy as a CLI command');

@@ -32,9 +32,10 @@ import {
   type MetricsEvent,
   type PipelineInfo,
   type StartPipelineParams,
+  SOURCE_CODE_EXTENSIONS,
 } from '../shared/protocol';
 import { createRedactingLogChannel } from './logChannel';
-import { PipelineStore } from './model/pipelineStore';
+import { PipelineStore, recordStart, restoreRequest } from './model/pipelineStore';
 import { KnownSecrets } from './model/redact';
 import { RestartBudget, restartLimitMessage } from './model/restartBudget';
 import { logLevelFrom, maxRestartsFrom } from './model/settings';
@@ -132,6 +133,8 @@ export class Ctx implements vscode.Disposable {
         { scheme: 'file', language: 'yaml', pattern: '**/*.clean.{yaml,yml}' },
         { scheme: 'file', language: 'json', pattern: '**/clean.json' },
         { scheme: 'file', language: 'json', pattern: '**/*.clean.json' },
+        // Source files get only code lenses on the topics they name (the agent answers nothing else for them).
+        { scheme: 'file', pattern: `**/*.{${SOURCE_CODE_EXTENSIONS.join(',')}}` },
       ],
       outputChannel: this.output,
       initializationOptions: { logLevel: logLevelFrom(this.config.get('logLevel')), trusted: vscode.workspace.isTrusted, ...(storagePath ? { storagePath } : {}) },
@@ -144,6 +147,8 @@ export class Ctx implements vscode.Disposable {
           }
           const message = restartLimitMessage(this.restartBudget.recent, RESTART_WINDOW_MS);
           this.output.error(message);
+          // Nothing the views show is live any more: they say so until an agent runs again (store.reset clears it).
+          this.store.markAgentStopped(Date.now());
           void vscode.window.showErrorMessage(message, 'Show Log', 'Restart Agent').then((pick) => {
             if (pick === 'Show Log') this.output.show();
             if (pick === 'Restart Agent') void vscode.commands.executeCommand('clean.restartAgent');
@@ -209,9 +214,9 @@ export class Ctx implements vscode.Disposable {
       this.store.reset(pipelines);
       for (const [id, params] of lost) {
         try {
-          const info = await client.sendRequest(StartPipelineRequest.type, params);
+          const info = await client.sendRequest(StartPipelineRequest.type, restoreRequest(id, params));
           if (info.id !== id) this.startRequests.delete(id);
-          this.startRequests.set(info.id, params);
+          recordStart(this.startRequests, params, info);
           this.applyStartAnswer(info);
           this.output.info(`Started ${info.id} again: ${info.description}`);
         } catch (err) {
@@ -252,8 +257,7 @@ export class Ctx implements vscode.Disposable {
   async startPipeline(params: StartPipelineParams): Promise<PipelineInfo> {
     const client = await this.agent();
     const info = await client.sendRequest(StartPipelineRequest.type, params);
-    this.startRequests.set(info.id, params);
-    this.rememberStarts();
+    if (recordStart(this.startRequests, params, info)) this.rememberStarts();
     this.applyStartAnswer(info);
     return info;
   }

@@ -20,13 +20,14 @@ export class SamplesDocumentProvider implements vscode.TextDocumentContentProvid
       pipeline: which.pipeline,
       detector: which.detector as DetectorName | undefined,
       limit: 200,
+      ...(which.alert !== undefined ? { alert: which.alert } : {}),
     });
     return samplesText(which, samples, new Date());
   }
 
-  /** Opens (or refreshes) the samples of one pipeline, optionally of one detector. */
-  async show(pipeline: string, detector?: string): Promise<void> {
-    const uri = vscode.Uri.from({ scheme: SAMPLES_SCHEME, path: samplesPath(pipeline, detector), query: samplesQuery(pipeline, detector) });
+  /** Opens (or refreshes) the samples of one pipeline, optionally of one detector, or exactly those of one alert. */
+  async show(pipeline: string, detector?: string, alert?: number): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: SAMPLES_SCHEME, path: samplesPath(pipeline, detector, alert), query: samplesQuery(pipeline, detector, alert) });
     this.changed.fire(uri);
     const doc = await vscode.workspace.openTextDocument(uri);
     const langs = await vscode.languages.getLanguages();

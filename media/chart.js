@@ -6,8 +6,13 @@
   'use strict';
 
   const vscode = acquireVsCodeApi();
-  /** Points older than this are dropped: the agent keeps an hour, the chart a little more. */
-  const RETAIN_SECONDS = 65 * 60;
+  /** Points older than this are dropped: the agent keeps six hours (10 s points before its last restart), the chart a little more. */
+  const RETAIN_SECONDS = 6 * 3600 + 5 * 60;
+  /** Distinct round ticks and clock labels (media/chartAxes.js, loaded first). */
+  const axesMath = /** @type {any} */ (window).cleanChartAxes;
+  /** Minimum pixels between ticks: time labels are wider than rate labels. */
+  const TIME_TICK_PX = 90;
+  const RATE_TICK_PX = 32;
   /** Drop old points in chunks, not one shift per check. */
   const TRIM_SLACK = 120;
   const DETECTOR_ORDER = ['outliers', 'duplicates', 'missing', 'schema', 'parse', 'rules', 'labels'];
@@ -26,7 +31,7 @@
    *   learning: boolean, periods: Array<{from: number, until: number|null}>}>}
    */
   const series = new Map();
-  /** @type {Array<{id: string, label: string, threshold: number, state: string, learning?: string}>} */
+  /** @type {Array<{id: string, label: string, threshold: number, state: string, learning?: string, status?: string}>} */
   let pipelines = [];
 
   const chartEl = /** @type {HTMLElement} */ (document.getElementById('chart'));
@@ -35,6 +40,7 @@
   const tipEl = /** @type {HTMLElement} */ (document.getElementById('alert-tip'));
   const emptyEl = /** @type {HTMLElement} */ (document.getElementById('empty'));
   const learningEl = /** @type {HTMLElement} */ (document.getElementById('learning'));
+  const statusEl = /** @type {HTMLElement} */ (document.getElementById('status'));
   const dataEl = /** @type {HTMLElement} */ (document.getElementById('chart-data'));
 
   /** @type {any} */
@@ -256,9 +262,19 @@
         rate: { range: (_u, _min, max) => [0, Math.max(0.1, Math.min(1, (max || 0) * 1.2))] },
       },
       axes: [
-        { ...axis },
+        {
+          ...axis,
+          splits: (u, _i, min, max) => axesMath.timeTicks(min, max, u.bbox.width / devicePixelRatio / TIME_TICK_PX, -new Date().getTimezoneOffset()).ticks,
+          values: (u, ticks) => axesMath.timeLabels(ticks, ticks.length > 1 ? ticks[1] - ticks[0] : 60, -new Date().getTimezoneOffset()),
+        },
         { ...axis, scale: 'score', space: 36, label: 'quality score', labelFont: t.font, values: (_u, vals) => vals.map((v) => String(Math.round(v * 100) / 100)) },
-        ...(hasRates ? [{ ...axis, scale: 'rate', side: 1, grid: { show: false }, label: 'detector rate', labelFont: t.font, values: (_u, vals) => vals.map((v) => `${Math.round(v * 100)}%`) }] : []),
+        ...(hasRates
+          ? [{
+              ...axis, scale: 'rate', side: 1, grid: { show: false }, label: 'detector rate', labelFont: t.font,
+              splits: (u, _i, min, max) => axesMath.rateTicks(min, max, u.bbox.height / devicePixelRatio / RATE_TICK_PX),
+              values: (_u, ticks) => axesMath.rateLabels(ticks),
+            }]
+          : []),
       ],
       series: [{ label: 'time', value: (_u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleTimeString()) }, ...lines],
       hooks: {
@@ -432,6 +448,19 @@
     b.draws = String(draws);
     dataEl.textContent = JSON.stringify(info);
     summary();
+    showStatus();
+  }
+
+  /** The header's line for pipelines whose numbers are not live (down, stale, agent stopped); hidden when all are. */
+  function showStatus() {
+    const ids = state.focus ? [state.focus] : pipelines.map((p) => p.id);
+    const text = pipelines.filter((p) => p.status && ids.includes(p.id)).map((p) => (state.focus ? p.status : `${p.id}: ${p.status}`)).join(' · ');
+    document.body.dataset.status = text;
+    statusEl.textContent = text;
+    if (statusEl.hidden !== (text === '')) {
+      statusEl.hidden = text === '';
+      requestAnimationFrame(fitHeight);
+    }
   }
 
   function summary() {
@@ -440,6 +469,8 @@
       const s = series.get(id);
       const last = s && s.score.length ? s.score[s.score.length - 1] : undefined;
       const p = pipelines.find((q) => q.id === id);
+      // A pipeline that is not live shows why, never its last number as if it were current.
+      if (p && p.status) return `${id}: ${p.status}`;
       return `${id}: ${last === undefined ? '–' : last.toFixed(2)}${p && p.state !== 'running' ? ` (${p.state})` : ''}`;
     });
     summaryEl.textContent = parts.join(' · ');
@@ -538,7 +569,7 @@
     if (!plot) return;
     const left = plot.cursor.left;
     const hit = left == null || left < 0 ? undefined : nearestMarker(left);
-    if (hit && hit.alert.type === 'alert') vscode.postMessage({ type: 'showSamples', pipeline: hit.alert._id, detector: hit.alert.detector });
+    if (hit && hit.alert.type === 'alert') vscode.postMessage({ type: 'showSamples', pipeline: hit.alert._id, detector: hit.alert.detector, alert: hit.alert.time });
   });
 
   /** The plot takes the panel's height minus its legend (which wraps with many series). */

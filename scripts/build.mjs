@@ -21,6 +21,8 @@ const entries = [
   { entryPoints: ['server/main.ts'], outfile: 'dist/agent.js' },
   // The Kafka source fetches and decodes in a worker thread that runs this bundle beside agent.js.
   { entryPoints: ['server/sources/kafka.ts'], outfile: 'dist/kafka-fetcher.js' },
+  // clean.yaml files are parsed and validated in a worker thread that runs this bundle beside agent.js.
+  { entryPoints: ['server/lsp/configChecker.ts'], outfile: 'dist/config-check.js' },
 ];
 if (await exists(path.join(root, 'client/extension.ts'))) {
   entries.push({ entryPoints: ['client/extension.ts'], outfile: 'dist/extension.js' });

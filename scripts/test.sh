@@ -40,10 +40,11 @@ npx tsc --noEmit -p . || failed_stage+=" typecheck"
 stage "build"
 npm run --silent build || failed_stage+=" build"
 
+# --test-timeout: no test can hang the run (Node 20 applies it to each test file as a whole, hence 10 min).
 run_node_tests() { # name, files...
   local name=$1; shift
   [ $# -gt 0 ] || return 0
-  node --import tsx --test --test-timeout="${CLEAN_TEST_TIMEOUT_MS:-180000}" --test-reporter=spec --test-reporter-destination=stdout \
+  node --import tsx --test --test-timeout="${CLEAN_TEST_TIMEOUT_MS:-600000}" --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$results/$name.tap" "$@" || failed_stage+=" $name"
 }
 

@@ -48,6 +48,8 @@ export interface PipelineInfo {
   baseline?: BaselineInfo;
   /** Whether the last baseline change ("This is normal", reset) can be undone. */
   canUndoBaseline?: boolean;
+  /** Only on a clean/startPipeline answer: the same pipeline (same file entry, or same source) was already active, nothing was started. */
+  reused?: true;
 }
 
 /** Every request that targets one pipeline carries its id. */
@@ -62,12 +64,16 @@ export interface PipelineRef {
 export interface StartConfiguredPipelineParams {
   configUri: string;
   pipelineName: string;
+  /** The id to take when it is free: a client restoring a pipeline after an agent restart keeps its id. */
+  id?: string;
 }
 
 /** Start a pipeline given inline: a source URL (as for `clean-agent watch`) or a full SourceSpec. */
 export interface StartInlinePipelineParams {
   /** Defaults to the topic. */
   name?: string;
+  /** The id to take when it is free: a client restoring a pipeline after an agent restart keeps its id. */
+  id?: string;
   /** `demo:orders`, `kafka://127.0.0.1:9092/orders`, `redis://…/stream`, `file:./x.jsonl`, … */
   url?: string;
   spec?: SourceSpec;
@@ -86,8 +92,9 @@ export type WirePipelineSettings = Omit<PipelineSettings, 'checkInterval' | 'coo
 export type StartPipelineParams = StartConfiguredPipelineParams | StartInlinePipelineParams;
 
 /**
- * Starts a pipeline, or returns the running one of that name unchanged. A stopped or failed one of the
- * same name is replaced. Resolves once the pipeline is created (state `connecting`); progress arrives as
+ * Starts a pipeline, or returns the active one that is the same pipeline unchanged, marked `reused`: the same
+ * config file entry, or (inline) the same name and source. A different address, topic or credentials under the
+ * same name is a different pipeline (`orders (2)`). A stopped or failed one of the same id is replaced. Resolves once the pipeline is created (state `connecting`); progress arrives as
  * `clean/status`. Errors (unknown pipeline in the file, invalid settings, bad URL) come back as a
  * ResponseError whose message says what to fix.
  */
@@ -176,6 +183,12 @@ export interface SamplesParams extends PipelineRef {
   detector?: DetectorName;
   /** At most this many, newest first (default 20, at most 200). */
   limit?: number;
+  /**
+   * The time of an alert (with its `detector`; none for a score alert): exactly the records behind that alert, as
+   * they were when it fired, instead of the newest flagged ones. Empty when the agent no longer keeps them (it keeps
+   * the last 50 alerts' records, in memory only).
+   */
+  alert?: number;
 }
 
 /** Recent offending records behind a detector, with their source positions and why each was flagged. */
@@ -264,20 +277,78 @@ export interface ResolveTopicResult {
   url?: string;
   /** For clean.yaml: the pipeline under the cursor. */
   pipelineName?: string;
-  /** Connection settings found in the file (the first is the one used for `url`). */
+  /** Connection settings found in the file (the first is the one used for `url`); for a source file, those of the config files around it. */
   connections: ResolvedConnection[];
   /** Every topic the file names, in document order. */
   candidates: TopicCandidate[];
   /** Why no topic was found, when none was ("this file names no topic; …"). */
   reason?: string;
+  /**
+   * Set when the file held a password for a connection: it was left out, and the connection (and `url`)
+   * names this secret instead; `message` says to set it with Clean: Set Secret….
+   */
+  secret?: { name: string; message: string };
   /** What kind of file the agent took it for. */
-  fileKind: 'clean' | 'compose' | 'spring' | 'properties' | 'env' | 'connect' | 'yaml' | 'json' | 'unknown';
+  fileKind: 'clean' | 'compose' | 'spring' | 'properties' | 'env' | 'connect' | 'yaml' | 'json' | 'code' | 'unknown';
 }
 
 /** "The topic under the cursor": the topic, backend and connection settings a document names at a position. */
 export namespace ResolveTopicRequest {
   export const method = 'clean/resolveTopic' as const;
   export const type = new RequestType<ResolveTopicParams, ResolveTopicResult, void>(method);
+}
+
+export interface ListTopicsParams {
+  /**
+   * A broker address as a source URL, with or without a topic: `kafka://127.0.0.1:9092`, `redis://127.0.0.1:6379`,
+   * `pulsar+ws://127.0.0.1:8080`, or `pulsar://127.0.0.1:6650` (Pulsar is asked through its admin API on the web
+   * port, 8080). Credentials only by name: `kafka://user@host:9092?secret=name&mechanism=scram-sha-256`.
+   */
+  url: string;
+}
+
+/** Why a broker could not be listed or checked; absent when it could. */
+export type DiscoveryProblem = 'bad-address' | 'unreachable' | 'auth' | 'not-allowed' | 'missing-topic';
+
+export interface ListTopicsResult {
+  /** False when the broker could not be asked: `problem` and `message` say why. */
+  ok: boolean;
+  /** Kafka topics (internal `__…` ones left out), Redis stream keys, Pulsar `tenant/namespace/topic` names; sorted. */
+  topics: string[];
+  /** The broker has more than the agent lists (1000 at most). */
+  truncated?: boolean;
+  /** The address as asked ("127.0.0.1:9092"). */
+  address: string;
+  problem?: DiscoveryProblem;
+  /** What went wrong and what to do ("Cannot reach Kafka at 127.0.0.1:9092 (connection refused). Is the broker running?"). */
+  message?: string;
+}
+
+/** The topics (Kafka, Pulsar) or streams (Redis) a broker has, for the "Monitor Topic…" picker. Never creates anything. */
+export namespace ListTopicsRequest {
+  export const method = 'clean/listTopics' as const;
+  export const type = new RequestType<ListTopicsParams, ListTopicsResult, void>(method);
+}
+
+export interface CheckAddressParams {
+  /** A source URL with its topic, as for clean/startPipeline. */
+  url: string;
+}
+
+export interface CheckAddressResult {
+  /** True when the broker is reachable, accepts the credentials and has the topic. */
+  ok: boolean;
+  problem?: DiscoveryProblem;
+  /** For a person, in both cases ("topic orderz does not exist on 127.0.0.1:9092; did you mean orders?"). */
+  message: string;
+  /** A close existing topic when the one asked for is missing. */
+  suggestion?: string;
+}
+
+/** Checks a source before it starts: reachable, credentials accepted, topic present. Reads metadata only. */
+export namespace CheckAddressRequest {
+  export const method = 'clean/checkAddress' as const;
+  export const type = new RequestType<CheckAddressParams, CheckAddressResult, void>(method);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,6 +432,8 @@ export const PROTOCOL_METHODS = [
   HistoryRequest.method,
   SamplesRequest.method,
   ResolveTopicRequest.method,
+  ListTopicsRequest.method,
+  CheckAddressRequest.method,
   AcceptNormalRequest.method,
   ResetBaselineRequest.method,
   UndoBaselineRequest.method,
@@ -381,6 +454,8 @@ export interface AgentSettings {
   /** Which alerts the extension shows as notifications (the agent passes it through untouched). */
   notifications?: string;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** The agent's memory budget: a pipeline whose estimated footprint does not fit is refused at its start. */
+  maxMemoryMB?: number;
 }
 
 export const SETTINGS_SECTION = 'clean' as const;
@@ -392,7 +467,22 @@ export const SETTINGS_SECTION = 'clean' as const;
 export const CodeLensCommands = {
   startPipeline: 'clean.startPipeline',
   stopPipeline: 'clean.stopPipeline',
+  /** On a topic in source code: `[{ uri, position }]`, the topic's place (the extension resolves it). */
+  monitorThisTopic: 'clean.monitorThisTopic',
+  /** On a topic in source code that a pipeline watches: `[PipelineRef]`. */
+  openChart: 'clean.openChart',
 } as const;
+
+/** Extensions of source files whose producer, consumer and XADD calls name topics (code lenses only, no diagnostics). */
+export const SOURCE_CODE_EXTENSIONS = ['js', 'jsx', 'mjs', 'cjs', 'ts', 'tsx', 'mts', 'cts', 'java', 'kt', 'kts', 'py'] as const;
+export type SourceCodeExtension = (typeof SOURCE_CODE_EXTENSIONS)[number];
+
+/** Whether a file is source code the agent scans for topic names. */
+export function isSourceCodeFile(fileName: string): boolean {
+  const base = fileName.split(/[\\/]/).pop() ?? '';
+  const dot = base.lastIndexOf('.');
+  return dot > 0 && (SOURCE_CODE_EXTENSIONS as readonly string[]).includes(base.slice(dot + 1).toLowerCase());
+}
 
 /** File names the agent treats as pipeline config files. */
 export function isCleanConfigFile(fileName: string): boolean {

@@ -1,6 +1,8 @@
-/** Decides which alerts become notifications: one per crossing, filtered by level, coalesced, mutable per pipeline. */
+/** Decides which alerts become notifications: one per crossing, filtered by level and mutes, folded without hiding the worst. */
 import type { AcceptNormalParams, DetectorName, MetricsEvent } from '../../shared/protocol';
 import type { AlertEvent, RecoveredEvent, Severity } from '../../server/engine/events';
+import { formatPercent, formatScore } from './format';
+import { inert } from './inertText';
 
 /** The actions an alert notice offers, in the order VS Code shows them. */
 export const NOTICE_ACTIONS = {
@@ -18,6 +20,8 @@ export function noticeActions(alert: Pick<AlertEvent, 'detector'>): string[] {
 
 /** Notices stay short: the alert's message (it names the cause) cut at a word, without the record pointer. */
 export const NOTICE_MAX_CHARS = 200;
+/** A folded notice names at most this many of the other alerts, then "…". */
+export const FOLDED_NAMED = 4;
 
 /** Which alert severities raise a notification (`clean.notifications`). */
 export type NotificationLevel = 'warning' | 'critical' | 'off';
@@ -26,9 +30,23 @@ export const NOTIFICATION_LEVELS: NotificationLevel[] = ['warning', 'critical', 
 /** How a notice is shown: VS Code's information, warning or error message. */
 export type NoticeKind = 'info' | 'warning' | 'error';
 
+/** One notification: the most severe alert of a fold, and the others that fired with it. */
+export interface AlertNotice {
+  pipeline: string;
+  kind: NoticeKind;
+  text: string;
+  /** The alert the notice leads with (its actions act on it). */
+  alert: AlertEvent;
+  /** The other alerts folded into it, most severe first. */
+  others: AlertEvent[];
+}
+
 export type AlertDecision =
-  | { show: true; kind: NoticeKind; text: string }
-  | { show: false; why: 'level' | 'muted' | 'repeat' | 'coalesced' };
+  /** Shown now: an alert worse than the last notice of its pipeline, with what was held folded in. */
+  | { show: true; notice: AlertNotice }
+  /** Held, to be folded into the notice that flush() gives at `due`. */
+  | { show: false; why: 'held'; due: number }
+  | { show: false; why: 'level' | 'muted' | 'repeat' };
 
 export type RecoveryDecision = { show: true; text: string } | { show: false };
 
@@ -50,35 +68,44 @@ export function alertKey(e: Pick<AlertEvent, 'pipeline' | 'detector'>): string {
 }
 
 export interface AlertNoticeOptions {
-  /** A second alert of the same pipeline within this window is folded into the first notice (ms). */
+  /** Alerts of a quiet pipeline arriving within this time of the first are gathered into one notice (ms). */
+  gatherMs: number;
+  /** After a notice, the pipeline's further alerts are held this long and folded into its next notice, unless one is worse (ms). */
   coalesceMs: number;
+  /** Whether a pipeline's alerts are muted now (mutes are kept by topic and connection, outside the policy). */
+  isMuted?: (pipeline: string, now: number) => boolean;
 }
 
+/** The alerts of one pipeline waiting for a notice, and the last notice shown. */
+interface Fold {
+  held: Map<string, AlertEvent>;
+  /** When the held alerts are due as a notice. */
+  due: number;
+  /** Severity of the last notice, while its quiet period lasts (until `due`). */
+  shown?: Severity;
+}
+
+/**
+ * Decides which alerts become notifications. One per crossing, filtered by level and mutes. Alerts that fire together
+ * fold into one notice that leads with the most severe and names the others ("… — and 2 more: duplicates 15%,
+ * score 0.58"); a worse alert is never held behind a milder notice: it is shown at once.
+ */
 export class AlertNoticePolicy {
-  /** Metrics currently past their threshold, with the highest severity announced for each. */
+  /** Metrics currently past their threshold, with the highest severity seen for each. */
   private readonly active = new Map<string, Severity>();
-  private readonly mutedUntil = new Map<string, number>();
-  private readonly lastShown = new Map<string, { time: number; severity: Severity }>();
+  private readonly folds = new Map<string, Fold>();
 
   constructor(
     private level: NotificationLevel,
-    private readonly options: AlertNoticeOptions = { coalesceMs: 10_000 },
+    private readonly options: AlertNoticeOptions = { gatherMs: 1_500, coalesceMs: 10_000 },
   ) {}
 
   setLevel(level: NotificationLevel): void {
     this.level = level;
   }
 
-  mute(pipeline: string, now: number, durationMs = 3_600_000): void {
-    this.mutedUntil.set(pipeline, now + durationMs);
-  }
-
-  isMuted(pipeline: string, now: number): boolean {
-    const until = this.mutedUntil.get(pipeline);
-    if (until === undefined) return false;
-    if (now < until) return true;
-    this.mutedUntil.delete(pipeline);
-    return false;
+  private muted(pipeline: string, now: number): boolean {
+    return this.options.isMuted?.(pipeline, now) === true;
   }
 
   onAlert(alert: AlertEvent, now: number): AlertDecision {
@@ -88,31 +115,90 @@ export class AlertNoticePolicy {
     if (before !== undefined && RANK[alert.severity] <= RANK[before]) return { show: false, why: 'repeat' };
     this.active.set(key, alert.severity);
     if (this.level === 'off' || (this.level === 'critical' && alert.severity !== 'critical')) return { show: false, why: 'level' };
-    if (this.isMuted(alert.pipeline, now)) return { show: false, why: 'muted' };
-    const last = this.lastShown.get(alert.pipeline);
-    if (last && now - last.time < this.options.coalesceMs && RANK[alert.severity] <= RANK[last.severity]) return { show: false, why: 'coalesced' };
-    this.lastShown.set(alert.pipeline, { time: now, severity: alert.severity });
-    return { show: true, kind: noticeKindFor(alert.severity), text: noticeText(alert) };
+    if (this.muted(alert.pipeline, now)) return { show: false, why: 'muted' };
+    let fold = this.folds.get(alert.pipeline);
+    if (fold && fold.shown !== undefined && now >= fold.due && fold.held.size === 0) fold = undefined;
+    if (!fold) {
+      this.folds.set(alert.pipeline, { held: new Map([[key, alert]]), due: now + this.options.gatherMs });
+      return { show: false, why: 'held', due: now + this.options.gatherMs };
+    }
+    if (fold.shown !== undefined && RANK[alert.severity] > RANK[fold.shown]) {
+      fold.held.delete(key);
+      return { show: true, notice: this.noticeOf(fold, alert, now) };
+    }
+    fold.held.delete(key); // re-inserted last: a later, worse alert of one metric replaces the earlier one
+    fold.held.set(key, alert);
+    return { show: false, why: 'held', due: fold.due };
+  }
+
+  /** The notice a pipeline's held alerts make at their due time, or undefined when none is left (recovered, muted). */
+  flush(pipeline: string, now: number): AlertNotice | undefined {
+    const fold = this.folds.get(pipeline);
+    if (!fold || now < fold.due) return undefined;
+    if (fold.held.size === 0 || this.muted(pipeline, now)) {
+      this.folds.delete(pipeline);
+      return undefined;
+    }
+    const [lead] = mostSevereFirst([...fold.held.values()]);
+    fold.held.delete(alertKey(lead!));
+    return this.noticeOf(fold, lead!, now);
+  }
+
+  /** When the next flush of a pipeline is due, if anything is held. */
+  dueOf(pipeline: string): number | undefined {
+    const fold = this.folds.get(pipeline);
+    return fold && fold.held.size > 0 ? fold.due : undefined;
+  }
+
+  private noticeOf(fold: Fold, lead: AlertEvent, now: number): AlertNotice {
+    const others = mostSevereFirst([...fold.held.values()]);
+    fold.held.clear();
+    fold.shown = lead.severity;
+    fold.due = now + this.options.coalesceMs;
+    return { pipeline: lead.pipeline, kind: noticeKindFor(lead.severity), text: foldedNoticeText(lead, others), alert: lead, others };
   }
 
   onRecovered(event: RecoveredEvent, now: number): RecoveryDecision {
     const key = alertKey(event);
     const was = this.active.delete(key);
-    if (!was || this.level === 'off' || this.isMuted(event.pipeline, now)) return { show: false };
-    return { show: true, text: `$(pass) ${event.pipeline}: ${event.message}` };
+    // A metric back to normal before its notice was shown is no news any more.
+    this.folds.get(event.pipeline)?.held.delete(key);
+    if (!was || this.level === 'off' || this.muted(event.pipeline, now)) return { show: false };
+    return { show: true, text: `$(pass) ${inert(event.pipeline)}: ${inert(event.message)}` };
   }
 
-  /** A stopped pipeline's crossings and mute end with it. */
+  /** A stopped pipeline's crossings and held alerts end with it (its mute, kept by topic, does not). */
   forget(pipeline: string): void {
     for (const key of [...this.active.keys()]) if (key.startsWith(`${pipeline}\u0000`)) this.active.delete(key);
-    this.lastShown.delete(pipeline);
-    this.mutedUntil.delete(pipeline);
+    this.folds.delete(pipeline);
   }
+}
+
+/** Critical before warning; at one severity in the order they fired (the first is usually the cause, the score its sum). */
+export function mostSevereFirst(alerts: readonly AlertEvent[]): AlertEvent[] {
+  return alerts
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => RANK[y.a.severity] - RANK[x.a.severity] || x.i - y.i)
+    .map(({ a }) => a);
+}
+
+/** `duplicates 15%`, `score 0.58`: what an alert's metric stood at. */
+export function alertFigure(alert: Pick<AlertEvent, 'detector' | 'value'>): string {
+  return alert.detector === null ? `score ${formatScore(alert.value)}` : `${alert.detector} ${formatPercent(alert.value)}`;
+}
+
+/** A notice leading with one alert and naming the others that fired with it: "… — and 2 more: duplicates 15%, score 0.58". */
+export function foldedNoticeText(lead: Pick<AlertEvent, 'pipeline' | 'message'>, others: ReadonlyArray<Pick<AlertEvent, 'detector' | 'value'>>): string {
+  const text = noticeText(lead);
+  if (others.length === 0) return text;
+  const named = others.slice(0, FOLDED_NAMED).map(alertFigure);
+  return `${text} — and ${others.length} more: ${named.join(', ')}${others.length > FOLDED_NAMED ? ', …' : ''}`;
 }
 
 /**
  * The text of an alert notice: the pipeline and the alert's message, whose trailing pointer to the latest record
- * ("Latest: record 3272 (position 2@1533).") is left to the log and Show Samples, cut at a word past NOTICE_MAX_CHARS.
+ * ("Latest: record 3272 (position 2@1533).") is left to the log and Show Samples, cut at a word past NOTICE_MAX_CHARS,
+ * made inert (the pipeline's name and the field names in the message come from outside).
  */
 export function noticeText(alert: Pick<AlertEvent, 'pipeline' | 'message'>): string {
   let message = alert.message.replace(/\s*Latest: record \d+.*$/s, '').trim();
@@ -121,7 +207,7 @@ export function noticeText(alert: Pick<AlertEvent, 'pipeline' | 'message'>): str
     const space = cut.lastIndexOf(' ');
     message = `${(space > NOTICE_MAX_CHARS / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.]+$/, '')}…`;
   }
-  return `Clean Streams · ${alert.pipeline}: ${message}`;
+  return inert(`Clean Streams · ${alert.pipeline}: ${message}`);
 }
 
 /** The detectors of a check that stand out now (in the check's order). */

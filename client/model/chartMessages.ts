@@ -13,6 +13,8 @@ export interface ChartPipeline {
   state: string;
   /** While it learns its baseline: "Learning baseline: 450 / 1,000 records — alerts held". */
   learning?: string;
+  /** While its numbers are not live: "reconnecting: cannot reach …", "stale: no check since 12:03:04", "agent stopped …". */
+  status?: string;
 }
 
 /** Persisted with the webview's setState and handed back to the serializer after a reload. */
@@ -39,8 +41,8 @@ export type FromChart =
   | { type: 'ready'; state: ChartState | null }
   /** The user picked a pipeline (or all) in the chart's selector. */
   | { type: 'focus'; pipeline: string | null }
-  /** The user clicked an alert marker. */
-  | { type: 'showSamples'; pipeline: string; detector: string | null }
+  /** The user clicked an alert marker: the records behind that alert (its time). */
+  | { type: 'showSamples'; pipeline: string; detector: string | null; alert?: number }
   /** An error inside the webview script, for the log. */
   | { type: 'error'; message: string };
 

@@ -6,17 +6,20 @@ export interface PipelineTarget {
   pipeline: string;
   detector?: string;
   field?: string;
+  /** The time of the alert whose records to show (Show Samples on an alert's notification or chart marker). */
+  alert?: number;
 }
 
 /** Accepts a pipeline id, a tree node or `{pipeline, detector?, field?}`; undefined means "ask the user". */
 export function pipelineTarget(arg: unknown): PipelineTarget | undefined {
   if (typeof arg === 'string' && arg) return { pipeline: arg };
   if (typeof arg !== 'object' || arg === null) return undefined;
-  const o = arg as { pipeline?: unknown; detector?: unknown; field?: unknown };
+  const o = arg as { pipeline?: unknown; detector?: unknown; field?: unknown; alert?: unknown };
   if (typeof o.pipeline !== 'string' || !o.pipeline) return undefined;
   const out: PipelineTarget = { pipeline: o.pipeline };
   if (typeof o.detector === 'string' && o.detector) out.detector = o.detector;
   if (typeof o.field === 'string' && o.field) out.field = o.field;
+  if (typeof o.alert === 'number' && Number.isFinite(o.alert)) out.alert = o.alert;
   return out;
 }
 
@@ -35,6 +38,16 @@ export function configuredStart(arg: unknown): { configUri: string; pipelineName
   if (typeof arg !== 'object' || arg === null) return undefined;
   const o = arg as { configUri?: unknown; pipelineName?: unknown };
   return typeof o.configUri === 'string' && typeof o.pipelineName === 'string' ? { configUri: o.configUri, pipelineName: o.pipelineName } : undefined;
+}
+
+/** A code lens on a topic in source code passes `{ uri, position }` (the topic's place); anything else is not one. */
+export function lensTopicAt(arg: unknown): { uri: string; position: { line: number; character: number } } | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const o = arg as { uri?: unknown; position?: { line?: unknown; character?: unknown } };
+  const p = o.position;
+  if (typeof o.uri !== 'string' || !o.uri || typeof p !== 'object' || p === null) return undefined;
+  if (!Number.isInteger(p.line) || !Number.isInteger(p.character) || (p.line as number) < 0 || (p.character as number) < 0) return undefined;
+  return { uri: o.uri, position: { line: p.line as number, character: p.character as number } };
 }
 
 /** Whether "Monitor this topic" applies to a file name (mirrors the `when` clauses in package.json menus). */

@@ -1,7 +1,8 @@
 /** The extension's picture of the agent's pipelines, fed by clean/status, clean/metrics and clean/alert. */
-import type { AlertParams, MetricsEvent, PipelineInfo, StatusParams } from '../../shared/protocol';
+import type { AlertParams, MetricsEvent, PipelineInfo, StartPipelineParams, StatusParams } from '../../shared/protocol';
 import type { AlertEvent } from '../../server/engine/events';
 import { alertKey } from './alertNotices';
+import { STALE_AFTER_MS } from './pipelineHealth';
 
 export interface PipelineEntry {
   info: PipelineInfo;
@@ -9,11 +10,14 @@ export interface PipelineEntry {
   metrics?: MetricsEvent;
   /** Alerts whose metric has not recovered yet, by metric. */
   activeAlerts: Map<string, AlertEvent>;
+  /** Running, but its last check is older than STALE_AFTER_MS: the numbers shown are old, not live. */
+  stale?: boolean;
 }
 
 export class PipelineStore {
   private readonly entries = new Map<string, PipelineEntry>();
   private readonly listeners = new Set<() => void>();
+  private stoppedAt: number | undefined;
 
   /** Pipelines in start order. */
   list(): PipelineEntry[] {
@@ -44,10 +48,36 @@ export class PipelineStore {
     }
     before.clear();
     for (const [k, v] of next) before.set(k, v);
+    this.stoppedAt = undefined;
     this.changed();
   }
 
-  upsert(info: PipelineInfo): void {
+  /** When the agent stopped for good (its restart limit reached): every number shown is its last, none is live. */
+  get agentStoppedAt(): number | undefined {
+    return this.stoppedAt;
+  }
+
+  markAgentStopped(time: number): void {
+    this.stoppedAt = time;
+    this.changed();
+  }
+
+  /** Marks running pipelines whose last check is older than STALE_AFTER_MS (and clears the mark); true when one changed. */
+  sweepStale(now: number): boolean {
+    let touched = false;
+    for (const entry of this.entries.values()) {
+      const stale = entry.info.state === 'running' && entry.metrics !== undefined && now - entry.metrics.time > STALE_AFTER_MS;
+      if (stale !== (entry.stale === true)) {
+        entry.stale = stale;
+        touched = true;
+      }
+    }
+    if (touched) this.changed();
+    return touched;
+  }
+
+  upsert(given: PipelineInfo): void {
+    const { reused: _answerOnly, ...info } = given;
     const entry = this.entries.get(info.id);
     if (entry) entry.info = info;
     else this.entries.set(info.id, { info, activeAlerts: new Map() });
@@ -70,6 +100,7 @@ export class PipelineStore {
       if (!entry) continue;
       if (entry.metrics && entry.metrics.time > m.time) continue;
       entry.metrics = m;
+      entry.stale = false;
       entry.info = { ...entry.info, score: m.score, throughput: m.throughput, records: m.records, baseline: m.baseline };
       touched = true;
     }
@@ -88,4 +119,21 @@ export class PipelineStore {
   private changed(): void {
     for (const l of this.listeners) l();
   }
+}
+
+/**
+ * How each pipeline was started, by id, to start exactly that again after an agent restart or a window reload.
+ * Only what started a pipeline is kept: an answer marked `reused` (the agent already ran that pipeline) keeps the
+ * request that started it. Returns whether the record changed.
+ */
+export function recordStart(started: Map<string, StartPipelineParams>, params: StartPipelineParams, info: PipelineInfo): boolean {
+  if (info.reused && started.has(info.id)) return false;
+  const { id: _restoreOnly, ...request } = params as StartPipelineParams & { id?: string };
+  started.set(info.id, request);
+  return true;
+}
+
+/** The request that restores a pipeline in a restarted agent: what started it, under the id it had. */
+export function restoreRequest(id: string, params: StartPipelineParams): StartPipelineParams {
+  return { ...params, id };
 }

@@ -4,6 +4,8 @@ import type { SampleRecord } from '../../shared/protocol';
 export interface SamplesTitle {
   pipeline: string;
   detector?: string;
+  /** The alert's time: the document holds exactly the records behind that alert. */
+  alert?: number;
 }
 
 /** Parses a payload that is JSON so the line shows it as an object, else keeps the text. */
@@ -17,11 +19,20 @@ function payloadOf(text: string): unknown {
 
 export function samplesText(title: SamplesTitle, samples: readonly SampleRecord[], now: Date): string {
   const what = title.detector ? `flagged by ${title.detector}` : 'flagged by any detector';
+  const count = `${samples.length} record${samples.length === 1 ? '' : 's'}, newest first`;
   const header = [
-    `// Clean Streams samples of ${title.pipeline}, ${what}: ${samples.length} record${samples.length === 1 ? '' : 's'}, newest first, as of ${now.toISOString()}.`,
+    title.alert !== undefined
+      ? `// Clean Streams samples of ${title.pipeline} behind the ${title.detector ?? 'score'} alert at ${new Date(title.alert).toISOString()}: ${count}, as kept when it fired.`
+      : `// Clean Streams samples of ${title.pipeline}, ${what}: ${count}, as of ${now.toISOString()}.`,
     '// One JSON object per line: position in the source, record number, detector, why, and the payload (cut at 2 KB).',
   ];
-  if (samples.length === 0) header.push('// No offending records in the current window.');
+  if (samples.length === 0) {
+    header.push(
+      title.alert !== undefined
+        ? "// The agent no longer keeps the records behind this alert (it keeps those of its last 50 alerts, none from before a restart). The alert names them by record number and position."
+        : '// No offending records in the current window.',
+    );
+  }
   const lines = samples.map((s) =>
     JSON.stringify({
       position: s.position ?? null,
@@ -35,22 +46,28 @@ export function samplesText(title: SamplesTitle, samples: readonly SampleRecord[
   return [...header, ...lines].join('\n') + '\n';
 }
 
-/** The virtual document's path: what its tab shows (`orders · duplicates.jsonl`). */
-export function samplesPath(pipeline: string, detector?: string): string {
-  return `/${pipeline.replace(/[\\/]/g, '_')} · ${detector ?? 'all detectors'}.jsonl`;
+/** The virtual document's path: what its tab shows (`orders · duplicates.jsonl`, `orders · duplicates alert 06:00:18.jsonl`). */
+export function samplesPath(pipeline: string, detector?: string, alert?: number): string {
+  const which = alert !== undefined ? `${detector ?? 'score'} alert ${new Date(alert).toISOString().slice(11, 19)}` : detector ?? 'all detectors';
+  return `/${pipeline.replace(/[\\/]/g, '_')} · ${which}.jsonl`;
 }
 
 /** The virtual document's query: which samples it holds. */
-export function samplesQuery(pipeline: string, detector?: string): string {
+export function samplesQuery(pipeline: string, detector?: string, alert?: number): string {
   const q = new URLSearchParams({ pipeline });
   if (detector) q.set('detector', detector);
+  if (alert !== undefined) q.set('alert', String(alert));
   return q.toString();
 }
 
-export function parseSamplesQuery(query: string): { pipeline: string; detector?: string } | undefined {
+export function parseSamplesQuery(query: string): SamplesTitle | undefined {
   const q = new URLSearchParams(query);
   const pipeline = q.get('pipeline');
   if (!pipeline) return undefined;
-  const detector = q.get('detector') ?? undefined;
-  return detector ? { pipeline, detector } : { pipeline };
+  const out: SamplesTitle = { pipeline };
+  const detector = q.get('detector');
+  if (detector) out.detector = detector;
+  const alert = Number(q.get('alert') ?? NaN);
+  if (q.has('alert') && Number.isFinite(alert)) out.alert = alert;
+  return out;
 }

@@ -1,5 +1,5 @@
 /** The guided "Monitor Topic…" input and the gaps "Monitor this topic" fills: parts -> a source URL. */
-import type { Backend, ResolvedConnection } from '../../shared/protocol';
+import type { Backend, PipelineInfo, ResolvedConnection } from '../../shared/protocol';
 
 export type BrokerBackend = 'kafka' | 'redis' | 'pulsar';
 
@@ -87,4 +87,82 @@ export function isBrokerBackend(b: Backend | undefined): b is BrokerBackend {
 
 function withUser(url: string, user: string | undefined): string {
   return user ? url.replace(/^([a-z+]+:\/\/)/, `$1${encodeURIComponent(user)}@`) : url;
+}
+
+/** A broker the wizard offers at its first step: found in the workspace's files, or read by a running pipeline. */
+export interface AddressChoice {
+  backend: BrokerBackend;
+  /** The source URL without a topic, credentials by name only (`kafka://127.0.0.1:9092`, `redis://h:6379?secret=r`). */
+  base: string;
+  /** `127.0.0.1:9092` */
+  address: string;
+  /** Where it was found: "docker-compose.yml: service kafka, KAFKA_ADVERTISED_LISTENERS", "running: orders". */
+  origins: string[];
+}
+
+/** A source URL cut at its topic: the broker part and the query (a secret's name, a mechanism) stay. */
+export function baseUrlOf(url: string): string | undefined {
+  const m = /^((?:kafka|rediss?|pulsar(?:\+ssl|\+ws|\+wss)?):\/\/[^/?#]+)(?:\/[^?#]*)?(\?[^#]*)?$/.exec(url.trim());
+  return m ? `${m[1]}${m[2] ?? ''}` : undefined;
+}
+
+/** The base URL plus a topic, as sourceUrlFromParts spells it (Pulsar: a bare topic goes to public/default). */
+export function withTopic(base: string, backend: BrokerBackend, topic: string): string {
+  const q = base.indexOf('?');
+  const head = (q >= 0 ? base.slice(0, q) : base).replace(/\/+$/, '');
+  let t = topic.trim();
+  if (backend === 'pulsar') {
+    t = t.replace(/^(persistent|non-persistent):\/\//, '');
+    if (!t.includes('/')) t = `public/default/${t}`;
+  }
+  return `${head}/${t.split('/').map(encodeURIComponent).join('/')}${q >= 0 ? base.slice(q) : ''}`;
+}
+
+/** The address part of a base URL ("127.0.0.1:9092"), without user or scheme. */
+export function addressOfBase(base: string): string {
+  return base.replace(/^[a-z+]+:\/\//, '').replace(/^[^@/?]*@/, '').replace(/[/?].*$/, '');
+}
+
+/** The source URL of a pipeline's `clean-agent watch <url>` line; undefined for a config-file pipeline or none. */
+export function sourceUrlOfPipeline(info: Pick<PipelineInfo, 'cliCommand'>): string | undefined {
+  const m = /^clean-agent\s+watch\s+('(?:[^']|'\\'')*'|\S+)/.exec(info.cliCommand.trim());
+  if (!m) return undefined;
+  return m[1]!.startsWith("'") ? m[1]!.slice(1, -1).replace(/'\\''/g, "'") : m[1];
+}
+
+/**
+ * The brokers to offer, one entry per base URL in first-seen order: the workspace's connections (clean.yaml,
+ * docker-compose, Spring, .env) first, then those of running pipelines. Connections without an address are left out.
+ */
+export function addressChoices(found: ReadonlyArray<{ file: string; connection: ResolvedConnection }>, running: readonly PipelineInfo[]): AddressChoice[] {
+  const out = new Map<string, AddressChoice>();
+  const add = (backend: BrokerBackend, base: string, origin: string) => {
+    const known = out.get(base);
+    if (known) {
+      if (!known.origins.includes(origin)) known.origins.push(origin);
+      return;
+    }
+    out.set(base, { backend, base, address: addressOfBase(base), origins: [origin] });
+  };
+  for (const { file, connection } of found) {
+    if (!isBrokerBackend(connection.backend)) continue;
+    const url = sourceUrlFromConnection(connection, 'x');
+    const base = url && baseUrlOf(url);
+    if (base) add(connection.backend, base, `${file}: ${connection.origin}`);
+  }
+  for (const info of running) {
+    if (!isBrokerBackend(info.backend)) continue;
+    const url = sourceUrlOfPipeline(info);
+    const base = url && baseUrlOf(url);
+    if (base) add(info.backend, base, `running: ${info.id}`);
+  }
+  return [...out.values()];
+}
+
+/** The backend a broker URL names by its scheme; undefined for demo:, file: and anything else. */
+export function backendOfBase(url: string): BrokerBackend | undefined {
+  const scheme = /^([a-z+]+):\/\//.exec(url)?.[1];
+  if (scheme === 'kafka') return 'kafka';
+  if (scheme === 'redis' || scheme === 'rediss') return 'redis';
+  return scheme?.startsWith('pulsar') ? 'pulsar' : undefined;
 }

@@ -4,6 +4,20 @@ import type { PipelineEntry } from './pipelineStore';
 import { levelOf, type HealthLevel } from './statusBarState';
 import { formatClock, formatCount, formatPercent, formatScore, formatThroughput } from './format';
 import { baselineTooltip, learningNow, learningOf, learningShort } from './baseline';
+import { inert } from './inertText';
+import { conditionOf, problemOf, type PipelineCondition } from './pipelineHealth';
+import { sourceAddressOf, sourceUrlFromCli } from './sourceAddress';
+
+/** What a row needs besides its pipeline: the time, whether the agent gave up, the pipeline's mute, its twin label. */
+export interface RowContext {
+  now?: number;
+  /** The agent stopped for good at this time (restart limit reached). */
+  agentStoppedAt?: number;
+  /** Alerts of this topic are muted until this time. */
+  mutedUntil?: number;
+  /** What tells this row apart from others with the same label (an address or config file), shown first. */
+  distinguisher?: string;
+}
 
 /** A codicon id and an optional theme colour id. */
 export interface NodeIcon {
@@ -26,6 +40,9 @@ interface NodeBase {
 export interface PipelineNode extends NodeBase {
   kind: 'pipeline';
   state: PipelineState;
+  /** Whether its numbers are live, and if not, why. */
+  condition: PipelineCondition;
+  muted: boolean;
   hasChildren: boolean;
 }
 
@@ -56,12 +73,20 @@ const LEVEL_COLORS: Record<HealthLevel, string> = {
   error: 'charts.red',
 };
 
-/** Transitional and failed states show their own icon; a running pipeline shows its backend, coloured by score. */
-export function pipelineIcon(entry: PipelineEntry): NodeIcon {
+/**
+ * Transitional and failed states show their own icon; a running pipeline shows its backend (a bell-slash when muted),
+ * coloured by score; old numbers (stale, or the agent stopped) show a clock or a broken plug instead.
+ */
+export function pipelineIcon(entry: PipelineEntry, context: RowContext = {}): NodeIcon {
   const { info } = entry;
+  const condition = conditionOf(info.state, entry.stale === true, context.agentStoppedAt !== undefined);
+  if (condition === 'agent-stopped') return { id: 'debug-disconnect', color: 'disabledForeground' };
+  if (condition === 'stale') return { id: 'history', color: 'charts.yellow' };
   switch (info.state) {
     case 'connecting':
       return { id: 'loading~spin' };
+    case 'waiting':
+      return { id: 'watch', color: 'charts.yellow' };
     case 'reconnecting':
       return { id: 'sync~spin', color: 'charts.yellow' };
     case 'paused':
@@ -71,42 +96,109 @@ export function pipelineIcon(entry: PipelineEntry): NodeIcon {
     case 'stopped':
       return { id: 'circle-slash', color: 'disabledForeground' };
     case 'running':
-      return { id: BACKEND_ICONS[info.backend] ?? 'pulse', color: info.score === undefined ? undefined : LEVEL_COLORS[levelOf(info.score, info.threshold)] };
+      return {
+        id: context.mutedUntil !== undefined ? 'bell-slash' : BACKEND_ICONS[info.backend] ?? 'pulse',
+        color: info.score === undefined ? undefined : LEVEL_COLORS[levelOf(info.score, info.threshold)],
+      };
+    default:
+      return { id: 'question' };
   }
 }
 
-export function pipelineNode(entry: PipelineEntry): PipelineNode {
+/** `0.74 at 12:03:04`: a last score that is not live, with when it was. */
+function lastScore(entry: PipelineEntry): string | undefined {
+  const { info, metrics } = entry;
+  if (info.score === undefined) return undefined;
+  return metrics ? `${formatScore(info.score)} at ${formatClock(metrics.time)}` : formatScore(info.score);
+}
+
+export function pipelineNode(entry: PipelineEntry, context: RowContext = {}): PipelineNode {
   const { info } = entry;
+  const condition = conditionOf(info.state, entry.stale === true, context.agentStoppedAt !== undefined);
   const parts: string[] = [];
-  if (info.state === 'running' || info.state === 'paused') {
-    parts.push(info.score === undefined ? '–' : formatScore(info.score));
-    if (info.state === 'running' && info.throughput !== undefined) parts.push(formatThroughput(info.throughput));
+  if (context.distinguisher) parts.push(context.distinguisher);
+  if (condition === 'agent-stopped' || condition === 'stale') {
+    // The last numbers, said to be old: never a bare score that reads as live.
+    parts.push(condition === 'stale' ? 'stale' : 'agent stopped');
+    const last = lastScore(entry);
+    if (last) parts.push(last);
+  } else {
+    if (info.state === 'running' || info.state === 'paused') {
+      parts.push(info.score === undefined ? '–' : formatScore(info.score));
+      if (info.state === 'running' && info.throughput !== undefined) parts.push(formatThroughput(info.throughput));
+    }
+    const learning = learningNow(info);
+    if (learning) parts.push(learningShort(learning));
+    if (info.state !== 'running') parts.push(info.state);
+    const problem = problemOf(info);
+    if (problem) parts.push(problem);
   }
-  const learning = learningNow(info);
-  if (learning) parts.push(learningShort(learning));
-  if (info.state !== 'running') parts.push(info.state);
-  if (info.name !== info.topic) parts.push(info.name);
-  const children = detectorNodes(entry).length + fieldNodes(entry).length;
+  if (info.name !== info.topic && info.name !== context.distinguisher) parts.push(info.name);
+  const muted = context.mutedUntil !== undefined;
+  if (muted) parts.push(`muted until ${formatClock(context.mutedUntil!).slice(0, 5)}`);
+  const live = condition !== 'agent-stopped' && condition !== 'stale' && condition !== 'down';
+  const children = live ? detectorNodes(entry).length + fieldNodes(entry).length : 0;
   return {
     kind: 'pipeline',
     id: `pipeline:${info.id}`,
     pipeline: info.id,
-    label: info.topic,
-    description: parts.join(' · '),
-    tooltip: pipelineTooltip(entry),
-    icon: pipelineIcon(entry),
-    // `pipeline.<state>`, then `.undo` when the last baseline change can be undone (menus match both parts).
-    contextValue: `pipeline.${info.state}${info.canUndoBaseline ? '.undo' : ''}`,
+    label: inert(info.topic),
+    description: inert(parts.join(' · ')),
+    tooltip: pipelineTooltip(entry, context),
+    icon: pipelineIcon(entry, context),
+    // `pipeline.<state>`, then `.undo` when the last baseline change can be undone, then `.muted` (menus match the parts).
+    contextValue: `pipeline.${info.state}${info.canUndoBaseline ? '.undo' : ''}${muted ? '.muted' : ''}`,
     state: info.state,
+    condition,
+    muted,
     hasChildren: children > 0,
   };
 }
 
-export function pipelineTooltip(entry: PipelineEntry): string {
+/** Every pipeline's row; rows that share a label lead their description with what tells them apart. */
+export function pipelineNodes(entries: readonly PipelineEntry[], context: (entry: PipelineEntry) => RowContext = () => ({})): PipelineNode[] {
+  const twins = distinguishers(entries);
+  return entries.map((e) => pipelineNode(e, { ...context(e), distinguisher: twins.get(e.info.id) }));
+}
+
+/**
+ * For rows with the same label (topic): the part that differs, by pipeline id. The address when the addresses differ,
+ * else the config file when each has one and those differ, else the pipeline's id.
+ */
+export function distinguishers(entries: readonly PipelineEntry[]): Map<string, string> {
+  const byLabel = new Map<string, PipelineEntry[]>();
+  for (const e of entries) {
+    const same = byLabel.get(e.info.topic);
+    if (same) same.push(e);
+    else byLabel.set(e.info.topic, [e]);
+  }
+  const out = new Map<string, string>();
+  for (const group of byLabel.values()) {
+    if (group.length < 2) continue;
+    const address = (e: PipelineEntry) => {
+      const url = sourceUrlFromCli(e.info.cliCommand);
+      const a = url ? sourceAddressOf(url) : undefined;
+      return a ? a.hostPorts : e.info.backend;
+    };
+    const file = (e: PipelineEntry) => decodeURIComponent(e.info.configUri!.replace(/\/+$/, '').split('/').pop()!);
+    const byFile = group.every((e) => e.info.configUri) ? [file] : [];
+    const pick = [address, ...byFile].find((f) => new Set(group.map(f)).size === group.length) ?? ((e: PipelineEntry) => e.info.id);
+    for (const e of group) out.set(e.info.id, pick(e));
+  }
+  return out;
+}
+
+export function pipelineTooltip(entry: PipelineEntry, context: RowContext = {}): string {
   const { info, metrics } = entry;
-  const lines = [`${info.name} — ${info.state}`, info.description];
+  const condition = conditionOf(info.state, entry.stale === true, context.agentStoppedAt !== undefined);
+  const lines = [`${info.name} — ${condition === 'agent-stopped' ? 'agent stopped' : condition === 'stale' ? 'stale' : info.state}`, info.description];
+  if (condition === 'agent-stopped') {
+    lines.push(`The agent stopped at ${formatClock(context.agentStoppedAt!)} and was not restarted: the numbers below are its last, not live. Run "Clean: Restart Agent".`);
+  } else if (condition === 'stale' && metrics) {
+    lines.push(`No check since ${formatClock(metrics.time)}: the numbers below are old, not live.`);
+  }
   if (info.message) lines.push(info.message);
-  if (info.score !== undefined) lines.push(`Quality score ${formatScore(info.score)} (alert below ${formatScore(info.threshold)})`);
+  if (info.score !== undefined) lines.push(`${condition === 'agent-stopped' || condition === 'stale' ? 'Last quality score' : 'Quality score'} ${formatScore(info.score)} (alert below ${formatScore(info.threshold)})`);
   // Before its first check a pipeline has learnt nothing worth a line.
   lines.push(...baselineTooltip(info.score !== undefined ? info.baseline : undefined));
   const flow: string[] = [];
@@ -116,8 +208,9 @@ export function pipelineTooltip(entry: PipelineEntry): string {
   if (flow.length) lines.push(flow.join(' · '));
   if (metrics) lines.push(`Last check ${formatClock(metrics.time)}`);
   for (const alert of entry.activeAlerts.values()) lines.push(`⚠ ${alert.severity}: ${alert.message}`);
+  if (context.mutedUntil !== undefined) lines.push(`Alerts of this topic are muted until ${formatClock(context.mutedUntil)} ("Clean: Unmute" ends it).`);
   if (info.configUri) lines.push(`From ${decodeURIComponent(info.configUri.replace(/^file:\/\//, ''))}`);
-  return lines.join('\n');
+  return inert(lines.join('\n'));
 }
 
 /**
@@ -176,11 +269,16 @@ export function fieldNodes(entry: PipelineEntry): FieldNode[] {
   const m = entry.metrics;
   if (!m) return [];
   const rows: Array<{ node: FieldNode; worst: number }> = [];
+  // A field's issue is news only while its detector stands out or an active alert names the field: after a recovery,
+  // a field the stream stopped sending ("customerId missing 100%") is not a problem of the healthy pipeline.
+  const named = new Set<string>();
+  for (const alert of entry.activeAlerts.values()) for (const f of alert.fields) if (f.name !== null) named.add(`${alert.detector ?? ''}\u0000${f.name}`);
+  const flagged = (detector: DetectorName, field: string) => m.detectors[detector]?.out === true || named.has(`${detector}\u0000${field}`) || named.has(`\u0000${field}`);
   for (const [field, f] of Object.entries(m.fields)) {
     const issues: Array<[string, number]> = [];
-    if (f.missing > 0) issues.push(['missing', f.missing]);
-    if (f.outliers !== undefined && f.outliers > 0) issues.push(['outliers', f.outliers]);
-    if (f.rules !== undefined && f.rules > 0) issues.push(['rules', f.rules]);
+    if (f.missing > 0 && flagged('missing', field)) issues.push(['missing', f.missing]);
+    if (f.outliers !== undefined && f.outliers > 0 && flagged('outliers', field)) issues.push(['outliers', f.outliers]);
+    if (f.rules !== undefined && f.rules > 0 && flagged('rules', field)) issues.push(['rules', f.rules]);
     if (issues.length === 0) continue;
     const worst = Math.max(...issues.map(([, v]) => v));
     rows.push({
@@ -190,9 +288,9 @@ export function fieldNodes(entry: PipelineEntry): FieldNode[] {
         id: `field:${entry.info.id}:${field}`,
         pipeline: entry.info.id,
         field,
-        label: field,
+        label: inert(field),
         description: issues.map(([k, v]) => `${k} ${formatPercent(v)}`).join(' · '),
-        tooltip: `Field "${field}"${f.type ? ` (${f.type})` : ''}: ${issues.map(([k, v]) => `${formatPercent(v)} ${k}`).join(', ')} of window records`,
+        tooltip: inert(`Field "${field}"${f.type ? ` (${f.type})` : ''}: ${issues.map(([k, v]) => `${formatPercent(v)} ${k}`).join(', ')} of window records`),
         icon: { id: 'symbol-field' },
         contextValue: 'field',
       },
@@ -202,6 +300,9 @@ export function fieldNodes(entry: PipelineEntry): FieldNode[] {
   return rows.map((r) => r.node);
 }
 
-export function childrenOf(entry: PipelineEntry): TopicNode[] {
+/** A pipeline's detector and field rows, while its numbers are live (none when down, stale or the agent stopped). */
+export function childrenOf(entry: PipelineEntry, context: RowContext = {}): TopicNode[] {
+  const condition = conditionOf(entry.info.state, entry.stale === true, context.agentStoppedAt !== undefined);
+  if (condition === 'agent-stopped' || condition === 'stale' || condition === 'down') return [];
   return [...detectorNodes(entry), ...fieldNodes(entry)];
 }

@@ -1,8 +1,10 @@
 /** Command-line parsing for `clean-agent`: every mistake becomes a UsageError that says what to fix (exit 2). */
 import { parseArgs } from 'node:util';
-import { DETECTORS, type DetectorName, type PipelineSettings, parseInterval } from '../engine/config';
+import { DETECTORS, type DetectorName, type FieldRule, type PipelineSettings, parseInterval } from '../engine/config';
 import { UsageError, parseStartPosition } from '../sources/url';
 import type { StartPosition } from '../sources/types';
+import { DEFAULT_MAX_MEMORY_MB, checkMaxMemoryMB } from '../engine/budget';
+import { quoteName } from '../engine/names';
 
 export const USAGE = `clean-agent — data quality of live topics, from the terminal
 
@@ -26,6 +28,7 @@ Options:
   --threshold X       alert when the quality score falls below X, 0..1 (default 0.8)
   --check-every N|Ts  check every N records, or every T seconds such as 2s or 500ms (default 1s)
   --detectors a,b     of ${DETECTORS.join(', ')}
+  --fields JSON       field rules, as fields: in clean.yaml, for example --fields '{"amount":{"min":0},"id":{"required":true}}'
   --from P            earliest | latest | an ISO time (default: latest for brokers, earliest for files)
   --limit N           stop after N records, then print the final events
   --follow            keep reading a file as it grows
@@ -34,6 +37,8 @@ Options:
   --state DIR         keep each pipeline's learned baseline in DIR: a restarted monitor resumes without
                       relearning or re-alerting (the first window is otherwise learnt, with alerts held)
   --reset-baseline    forget the saved baseline and learn afresh (the old one is kept for baseline undo)
+  --max-memory MB     the memory budget of all pipelines together (default ${DEFAULT_MAX_MEMORY_MB}): a pipeline whose
+                      estimated footprint does not fit is refused, with what is left
   -h, --help          this text;  --version  the version
 
 Exit codes: 0 done, 1 failure at run time, 2 wrong argument or config, 3 an alert fired (--fail-on-alert).`;
@@ -53,6 +58,8 @@ export interface CliOptions {
   follow: boolean;
   json: boolean;
   failOnAlert: boolean;
+  /** The memory budget (--max-memory), in MB. */
+  maxMemoryMB: number;
   lspArgs: string[];
 }
 
@@ -65,7 +72,7 @@ export function parseCli(argv: string[]): CliOptions {
     throw new UsageError(`unknown command "${command}". Use demo, watch <source-url>, run <clean.yaml>, baseline or lsp.`);
   }
   // `--window -3` should reach the range check ("must be positive"), not a parser complaint about dashes.
-  const VALUED = new Set(['--window', '--threshold', '--check-every', '--detectors', '--from', '--limit', '--state', '--detector', '--field']);
+  const VALUED = new Set(['--max-memory', '--window', '--threshold', '--check-every', '--detectors', '--from', '--limit', '--state', '--detector', '--field']);
   const args: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     if (VALUED.has(rest[i]) && i + 1 < rest.length && /^-\d/.test(rest[i + 1])) args.push(`${rest[i]}=${rest[++i]}`);
@@ -79,9 +86,11 @@ export function parseCli(argv: string[]): CliOptions {
       strict: true,
       options: {
         window: { type: 'string' },
+        'max-memory': { type: 'string' },
         threshold: { type: 'string' },
         'check-every': { type: 'string' },
         detectors: { type: 'string' },
+        fields: { type: 'string' },
         from: { type: 'string' },
         limit: { type: 'string' },
         follow: { type: 'boolean' },
@@ -151,9 +160,15 @@ export function parseCli(argv: string[]): CliOptions {
   if (v.detectors !== undefined) {
     const list = v.detectors.split(',').map((d) => d.trim()).filter(Boolean);
     const unknown = list.filter((d) => !(DETECTORS as readonly string[]).includes(d));
-    if (unknown.length || list.length === 0) throw new UsageError(`--detectors: unknown detector ${unknown.map((d) => `"${d}"`).join(', ') || '(none given)'}; use ${DETECTORS.join(', ')}`);
+    if (unknown.length || list.length === 0) throw new UsageError(`--detectors: unknown detector ${unknown.slice(0, 5).map(quoteName).join(', ') || '(none given)'}; use ${DETECTORS.join(', ')}`);
     s.detectors = list as DetectorName[];
   }
+  if (v['max-memory'] !== undefined) {
+    const m = checkMaxMemoryMB(v['max-memory']);
+    if ('problem' in m) throw new UsageError(`--max-memory ${m.problem}`);
+    opts.maxMemoryMB = m.mb;
+  }
+  if (v.fields !== undefined) s.fields = parseFieldRules(v.fields);
   if (v.from !== undefined) opts.from = parseStartPosition(v.from);
   if (v.limit !== undefined) {
     const n = Number(v.limit);
@@ -164,5 +179,24 @@ export function parseCli(argv: string[]): CliOptions {
 }
 
 function base(command: CliOptions['command']): CliOptions {
-  return { command, settings: {}, follow: false, json: false, failOnAlert: false, resetBaseline: false, lspArgs: [] };
+  return { command, settings: {}, follow: false, json: false, failOnAlert: false, resetBaseline: false, maxMemoryMB: DEFAULT_MAX_MEMORY_MB, lspArgs: [] };
+}
+
+/** `--fields '<json>'`: the `fields:` map of clean.yaml as JSON (each rule is then checked as a config file's is). */
+function parseFieldRules(text: string): Record<string, FieldRule> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--fields takes the field rules as JSON, for example --fields '{"amount":{"min":0}}' (${(err as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`--fields takes a JSON object of field names to rules, for example --fields '{"amount":{"min":0}}'`);
+  }
+  for (const [name, rule] of Object.entries(parsed)) {
+    if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) {
+      throw new UsageError(`--fields: the rule for "${name}" must be an object such as {"required":true} or {"min":0,"max":100}`);
+    }
+  }
+  return parsed as Record<string, FieldRule>;
 }

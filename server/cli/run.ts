@@ -4,8 +4,11 @@ import path from 'node:path';
 import { parseCli, USAGE, type CliOptions } from './args';
 import { TerminalView } from './terminal';
 import { ConfigError, resolvePipelineConfig, type PipelineSettings } from '../engine/config';
-import { RealtimePipeline } from '../engine/pipeline';
+import { RealtimePipeline, secretFromEnv } from '../engine/pipeline';
+import { KnownSecretValues, redact, redactDeep } from '../secrets/redact';
 import { BaselineStore } from '../engine/baselineStore';
+import { BudgetError, MemoryBudget } from '../engine/budget';
+import { nameTooLong } from '../engine/names';
 import type { PipelineEvent } from '../engine/events';
 import { parseSourceUrl, UsageError } from '../sources/url';
 import { createSource } from '../sources/index';
@@ -21,12 +24,22 @@ interface Planned {
   settings: PipelineSettings;
 }
 
+/** Secret values read from CLEAN_SECRET_*, masked in everything the CLI prints should a library quote one. */
+const knownSecrets = new KnownSecretValues();
+const safe = (m: string) => redact(m, knownSecrets);
+
 const stderrLogger = (json: boolean): Logger => ({
   debug: () => {},
-  info: (m) => !json && process.stderr.write(`${m}\n`),
-  warn: (m) => process.stderr.write(`warning: ${m}\n`),
-  error: (m) => process.stderr.write(`error: ${m}\n`),
+  info: (m) => !json && process.stderr.write(`${safe(m)}\n`),
+  warn: (m) => process.stderr.write(`warning: ${safe(m)}\n`),
+  error: (m) => process.stderr.write(`error: ${safe(m)}\n`),
 });
+
+async function secretOf(name: string): Promise<string | undefined> {
+  const value = await secretFromEnv(name);
+  knownSecrets.remember(value);
+  return value;
+}
 
 export async function runCli(argv: string[]): Promise<number> {
   let opts: CliOptions;
@@ -47,7 +60,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (opts.command === 'lsp') {
       const { startLanguageServer } = await import('../lsp/index');
-      await startLanguageServer(opts.lspArgs);
+      const server = await startLanguageServer(opts.lspArgs);
+      onStopSignals(() => server.stopAll(), () => process.exit(0));
       return -1; // the server keeps the process alive and exits on its own
     }
     planned = await plan(opts);
@@ -58,10 +72,19 @@ export async function runCli(argv: string[]): Promise<number> {
   const log = stderrLogger(opts.json);
   const pipelines: RealtimePipeline[] = [];
   const baseline = opts.state !== undefined ? new BaselineStore(opts.state) : undefined;
+  // Every pipeline's footprint is reserved before any is built: a config over the budget starts nothing (exit 2).
+  const budget = new MemoryBudget(opts.maxMemoryMB, '--max-memory');
   try {
-    for (const p of planned) {
+    const configs = planned.map((p) => {
+      const tooLong = nameTooLong('Secret name', p.spec.auth?.secret);
+      if (tooLong) throw new UsageError(tooLong);
       const config = resolvePipelineConfig(p.settings);
-      pipelines.push(new RealtimePipeline(p.name, (ctx) => createSource(p.spec, ctx), config, { log, limit: opts.limit, baseline, resetBaseline: opts.resetBaseline }));
+      budget.reserve(p.name, p.name, config);
+      return config;
+    });
+    for (const [i, p] of planned.entries()) {
+      const config = configs[i];
+      pipelines.push(new RealtimePipeline(p.name, (ctx) => createSource(p.spec, ctx), config, { log, secret: secretOf, limit: opts.limit, baseline, resetBaseline: opts.resetBaseline, overBudget: 'fail' }));
     }
   } catch (err) {
     return usageFailure(err);
@@ -71,13 +94,14 @@ export async function runCli(argv: string[]): Promise<number> {
   const view = opts.json ? null : new TerminalView(process.stdout, live);
   let alerts = 0;
   const write = (e: PipelineEvent) => {
-    process.stdout.write(JSON.stringify(e) + '\n');
+    // Status texts come from sources and libraries: they pass the one redaction; numbers need none.
+    process.stdout.write(JSON.stringify(e.type === 'status' ? redactDeep(e, knownSecrets) : e) + '\n');
   };
   for (const p of pipelines) {
     if (view) {
       view.add(p.name, p.config.qualityThreshold);
       p.on('metrics', (m) => view.metrics(m));
-      p.on('status', (s) => view.status(s));
+      p.on('status', (s) => view.status(redactDeep(s, knownSecrets)));
       p.addAlertHandler((e) => view.alert(e));
     } else {
       p.on('status', write);
@@ -90,30 +114,50 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   process.stdout.on('error', () => undefined); // a closed pipe (| head) must not crash the agent
 
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    for (const p of pipelines) void p.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const offSignals = onStopSignals(() => Promise.all(pipelines.map((p) => p.stop())));
   view?.start();
   const results = await Promise.allSettled(pipelines.map((p) => p.run()));
   view?.stop();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  offSignals();
 
   let code = 0;
   results.forEach((r, i) => {
     if (r.status === 'rejected') {
       const err = r.reason;
-      process.stderr.write(`clean-agent: ${pipelines[i].name}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`clean-agent: ${pipelines[i].name}: ${safe(err instanceof Error ? err.message : String(err))}\n`);
       if (code === 0) code = err instanceof SourceError && (err.code === 'usage' || err.code === 'unsupported' || err.code === 'not-found') ? 2 : 1;
     }
   });
   if (code === 0 && opts.failOnAlert && alerts > 0) code = 3;
   return code;
+}
+
+/** After a stop signal the process ends within this long, even when a source will not close. */
+export const EXIT_DEADLINE_MS = 3000;
+
+/**
+ * SIGTERM and SIGINT stop the work (`stop`, then `stopped` when given); a deadline timer exits anyway
+ * (unref'd: it never keeps a finished process alive), and a second signal exits at once. Returns the
+ * function that removes the handlers.
+ */
+export function onStopSignals(stop: () => Promise<unknown>, stopped?: () => void): () => void {
+  let signalled = false;
+  const handler = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (signalled) process.exit(code);
+    signalled = true;
+    setTimeout(() => process.exit(code), EXIT_DEADLINE_MS).unref();
+    stop().then(stopped, (err) => {
+      process.stderr.write(`clean-agent: stopping on ${signal}: ${safe(err instanceof Error ? err.message : String(err))}\n`);
+      process.exit(code);
+    });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 async function plan(opts: CliOptions): Promise<Planned[]> {
@@ -149,11 +193,11 @@ async function plan(opts: CliOptions): Promise<Planned[]> {
 }
 
 function usageFailure(err: unknown): number {
-  if (err instanceof UsageError || err instanceof ConfigError || (err instanceof SourceError && (err.code === 'usage' || err.code === 'unsupported'))) {
-    process.stderr.write(`clean-agent: ${err.message}\n`);
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof BudgetError || (err instanceof SourceError && (err.code === 'usage' || err.code === 'unsupported'))) {
+    process.stderr.write(`clean-agent: ${safe(err.message)}\n`);
     if (err instanceof UsageError && !err.message.includes('\n')) process.stderr.write('Run clean-agent --help for the options.\n');
     return 2;
   }
-  process.stderr.write(`clean-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`clean-agent: ${safe(err instanceof Error ? err.message : String(err))}\n`);
   return 1;
 }

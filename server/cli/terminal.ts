@@ -63,7 +63,7 @@ export class TerminalView {
   status(e: StatusEvent): void {
     const v = this.views.get(e.pipeline);
     if (v) v.status = e;
-    if (!this.live && e.state === 'reconnecting') this.out.write(`[${e.pipeline}] ${e.state}: ${e.message}\n`);
+    if (!this.live && (e.state === 'reconnecting' || e.state === 'waiting')) this.out.write(`[${e.pipeline}] ${e.state}: ${e.message}\n`);
   }
 
   private paint(text: string, code: string): string {

@@ -2,8 +2,8 @@
 import { parseCleanConfig } from './parse';
 import type { ConfigDiagnostic, ConfiguredPipeline } from './parse';
 
-export { parseCleanConfig, brokerList } from './parse';
-export type { CleanConfigModel, ConfigDiagnostic, ConfiguredPipeline, ConnectionEntry, OffsetRange, PipelineEntry } from './parse';
+export { ConfigCheckCancelled, parseCleanConfig, brokerList } from './parse';
+export type { CleanConfigModel, ConfigDiagnostic, ConfiguredPipeline, ConnectionEntry, OffsetRange, ParseOptions, PipelineEntry } from './parse';
 export { LineIndex } from './lines';
 
 /**

@@ -8,6 +8,11 @@ export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(readonly text: string) {
+    if (text.indexOf('\r') < 0) {
+      // The usual file: let indexOf find the line breaks (several times faster than a loop over characters).
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+      return;
+    }
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 10) this.starts.push(i + 1);
@@ -51,5 +56,15 @@ export class LineIndex {
 
   lineText(line: number): string {
     return this.text.slice(this.lineStart(line), this.lineEnd(line));
+  }
+
+  /** Offset of a line's first character that is not white space, or -1 for a blank line (no slicing: scans stay cheap). */
+  firstNonSpace(line: number): number {
+    const end = this.lineEnd(line);
+    for (let i = this.lineStart(line); i < end; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c !== 32 && c !== 9 && c !== 13 && c !== 10 && c !== 12 && c !== 11 && c !== 0xfeff && c !== 0xa0) return i;
+    }
+    return -1;
   }
 }

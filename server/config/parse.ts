@@ -3,13 +3,17 @@
  * against the schema and the engine's own rules, and builds the pipelines' SourceSpec + settings.
  */
 import path from 'node:path';
-import { Document, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { Composer, Document, Lexer, Parser, YAMLParseError, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Node as YamlNode, Pair } from 'yaml';
 import { ConfigError, resolvePipelineConfig, parseInterval } from '../engine/config';
 import type { CheckInterval, PipelineSettings } from '../engine/config';
 import type { Backend, SourceSpec, StartPosition } from '../sources/types';
 import { parseSourceUrl } from '../sources/url';
+import { parseBrokerList } from '../sources/brokers';
+import { credentialProblem } from '../secrets/credentials';
+import { redact } from '../secrets/redact';
 import { LineIndex } from './lines';
+import { MAX_NAME_LENGTH, nameTooLong } from '../engine/names';
 import { CLEAN_SCHEMA, allowedTypes, deref, didYouMean, knownKeys, listWords, objectBranch } from './schema';
 import type { SchemaNode } from './schema';
 
@@ -81,8 +85,6 @@ interface Problem extends OffsetRange {
 }
 
 const SETTING_KEYS = Object.keys(deref(CLEAN_SCHEMA.properties?.defaults)?.properties ?? {});
-/** Keys that would hold a credential's value; config files name secrets instead. */
-const PASSWORD_KEY = /^(password|passwd|pass|pwd|token|apikey|api_key|secretvalue|sasl\.password)$/i;
 /** Which connection key each backend reads. */
 const BACKEND_KEYS: Record<string, Backend[]> = { brokers: ['kafka'], url: ['redis'], serviceUrl: ['pulsar'], path: ['file'] };
 
@@ -96,11 +98,23 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'null',
 };
 
+/** Thrown out of parseCleanConfig when `cancelled` says the run is obsolete (a newer version of the text waits). */
+export class ConfigCheckCancelled extends Error {
+  constructor() {
+    super('The config check was cancelled: a newer version of the file replaced it.');
+  }
+}
+
+export interface ParseOptions {
+  /** Asked every few thousand tokens and nodes; returning true abandons the run with ConfigCheckCancelled. */
+  cancelled?: () => boolean;
+}
+
 /** Parses and validates a config file's text; `fileName` anchors relative paths and names the file in messages. */
-export function parseCleanConfig(text: string, fileName: string): CleanConfigModel {
+export function parseCleanConfig(text: string, fileName: string, options: ParseOptions = {}): CleanConfigModel {
   const lines = new LineIndex(text);
-  const doc = parseDocument(text, { prettyErrors: false, keepSourceTokens: false, uniqueKeys: true });
-  const v = new ConfigValidator(doc, fileName);
+  const doc = parseYaml(text, options.cancelled);
+  const v = new ConfigValidator(doc, fileName, options.cancelled);
   for (const e of doc.errors) v.problem({ start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) }, firstLine(e.message));
   for (const w of doc.warnings) v.problem({ start: w.pos[0], end: Math.max(w.pos[1], w.pos[0] + 1) }, firstLine(w.message), 'warning');
   const model: CleanConfigModel = { fileName, lines, doc, diagnostics: [], connections: [], pipelines: [] };
@@ -108,7 +122,8 @@ export function parseCleanConfig(text: string, fileName: string): CleanConfigMod
     const syntax = v.problems.length;
     v.run(model);
     // Past a syntax error the structure is the parser's guess: report what it sees only before it.
-    const firstError = doc.errors.length ? Math.min(...doc.errors.map((e) => e.pos[0])) : Infinity;
+    let firstError = Infinity; // a loop, not Math.min(...): a garbage file can hold more errors than a call has arguments
+    for (const e of doc.errors) firstError = Math.min(firstError, e.pos[0]);
     const kept = v.problems.filter((p, i) => i < syntax || p.start < firstError);
     v.problems.length = 0;
     v.problems.push(...kept);
@@ -126,6 +141,41 @@ export function parseCleanConfig(text: string, fileName: string): CleanConfigMod
   return model;
 }
 
+/**
+ * yaml's parseDocument, driven token by token so that a long run can be abandoned: the lexer and parser
+ * stream, and `cancelled` is asked every 4096 lexemes. Extra documents are an error, as parseDocument makes them.
+ */
+function parseYaml(text: string, cancelled: (() => boolean) | undefined): Document {
+  const parser = new Parser();
+  const composer = new Composer({ prettyErrors: false, keepSourceTokens: false, uniqueKeys: true });
+  function* tokens() {
+    let n = 0;
+    for (const lexeme of new Lexer().lex(text)) {
+      yield* parser.next(lexeme);
+      if (cancelled && (++n & 4095) === 0 && cancelled()) throw new ConfigCheckCancelled();
+    }
+    yield* parser.end();
+  }
+  let doc: Document | null = null;
+  for (const d of composer.compose(tokens(), true, text.length)) {
+    if (!doc) doc = d as Document;
+    else {
+      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  return doc!;
+}
+
+const derefs = new WeakMap<SchemaNode, SchemaNode | undefined>();
+
+/** deref, remembered per schema node: the walk asks for the same few nodes once per node of the file. */
+function derefOnce(node: SchemaNode | undefined): SchemaNode | undefined {
+  if (!node) return undefined;
+  if (!derefs.has(node)) derefs.set(node, deref(node));
+  return derefs.get(node);
+}
+
 function firstLine(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }
@@ -137,9 +187,13 @@ class ConfigValidator {
   /** Checked values by dotted path (what survived the schema walk). */
   readonly values = new Map<string, unknown>();
 
+  /** Nodes walked, to ask `cancelled` every 4096 of them. */
+  private walked = 0;
+
   constructor(
     private readonly doc: Document,
     private readonly fileName: string,
+    private readonly cancelled?: () => boolean,
   ) {}
 
   problem(r: OffsetRange, message: string, severity: 'error' | 'warning' = 'error'): void {
@@ -164,36 +218,47 @@ class ConfigValidator {
   // ---- schema walk -------------------------------------------------------------------------
 
   private check(node: YamlNode | null, schemaIn: SchemaNode | undefined, at: Array<string | number>, keyNode?: YamlNode): Checked {
-    this.nodes.set(at.join('.'), { key: keyNode, value: node });
+    if (this.cancelled && (++this.walked & 4095) === 0 && this.cancelled()) throw new ConfigCheckCancelled();
+    const dotted = at.join('.');
+    this.nodes.set(dotted, { key: keyNode, value: node });
     if (node && isAlias(node)) node = (node.resolve(this.doc) as YamlNode | undefined) ?? null;
-    const schema = deref(schemaIn);
+    const schema = derefOnce(schemaIn);
     if (!schema) return node ? toJS(node) : null;
     const kind = kindOf(node);
-    const label = labelOf(at);
+    // Only a problem needs the label: not built for each of a large file's nodes.
+    const label = () => labelOf(at);
     const where = node ? rangeOf(node) : keyNode ? rangeOf(keyNode) : { start: 0, end: 0 };
     if (schema.anyOf) {
       const branch = schema.anyOf.find((b) => typeMatches(kind, allowedTypes(b)));
       if (!branch) {
-        this.problem(where, `${label} must be ${listWords(schema.anyOf.flatMap((b) => allowedTypes(b)).map((t) => TYPE_WORDS[t] ?? t))} (got ${describe(node)})`);
+        this.problem(where, `${label()} must be ${listWords(schema.anyOf.flatMap((b) => allowedTypes(b)).map((t) => TYPE_WORDS[t] ?? t))} (got ${describe(node)})`);
         return INVALID;
       }
       return this.check(node, { ...deref(branch), description: schema.description }, at, keyNode);
     }
     const r = this.checkTyped(node, schema, kind, label, where, at, keyNode);
-    if (r !== INVALID) this.values.set(at.join('.'), r);
+    if (r !== INVALID) this.values.set(dotted, r);
     return r;
   }
 
-  private checkTyped(node: YamlNode | null, schema: SchemaNode, kind: Kind, label: string, where: OffsetRange, at: Array<string | number>, keyNode?: YamlNode): Checked {
+  private checkTyped(node: YamlNode | null, schema: SchemaNode, kind: Kind, label: () => string, where: OffsetRange, at: Array<string | number>, keyNode?: YamlNode): Checked {
     const types = allowedTypes(schema);
     if (kind === 'null') {
       if (at.length === 1) return undefined; // `pipelines:` with nothing under it yet
-      this.problem(where, `${label} needs a value: ${listWords(types.map((t) => TYPE_WORDS[t] ?? t))}`);
+      this.problem(where, `${label()} needs a value: ${listWords(types.map((t) => TYPE_WORDS[t] ?? t))}`);
       return INVALID;
     }
     if (types.length > 0 && !typeMatches(kind, types)) {
-      this.problem(where, `${label} must be ${listWords(types.map((t) => TYPE_WORDS[t] ?? t))} (got ${describe(node)})`);
+      this.problem(where, `${label()} must be ${listWords(types.map((t) => TYPE_WORDS[t] ?? t))} (got ${describe(node)})`);
       return INVALID;
+    }
+    // A name over the bound is refused at its own line, before a message could quote it or anything is built from it.
+    if (isScalar(node) && typeof node.value === 'string' && node.value.length > MAX_NAME_LENGTH) {
+      const what = nameValueKind(at);
+      if (what) {
+        this.problem(where, nameTooLong(what, node.value)!);
+        return INVALID;
+      }
     }
     if (schema.enum && isScalar(node) && !schema.enum.includes(node.value)) {
       const words = schema.enum.map(String);
@@ -220,12 +285,15 @@ class ConfigValidator {
     for (const pair of node.items as Pair<YamlNode, YamlNode | null>[]) {
       const keyNode = pair.key;
       const key = isScalar(keyNode) ? String(keyNode.value) : keyNode ? String(toJS(keyNode)) : '';
+      if (key.length > MAX_NAME_LENGTH) {
+        this.problem(keyNode ? rangeOf(keyNode) : rangeOf(node), nameTooLong(nameKeyKind(at), key)!);
+        continue;
+      }
       const keyRange = keyNode ? rangeOf(keyNode) : pair.value ? rangeOf(pair.value) : { start: 0, end: 0 };
-      if (PASSWORD_KEY.test(key)) {
-        this.problem(
-          keyRange,
-          `Do not write a ${key} in a config file. Store it with the command "Clean Streams: Set Secret" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it here with secret: <name>.`,
-        );
+      // Keys under fields: are the stream's own field names (a `password` field may be checked), not settings.
+      const credential = at[at.length - 1] === 'fields' ? undefined : credentialProblem({ key }, 'config');
+      if (credential) {
+        this.problem(keyRange, credential);
         continue;
       }
       const declared = obj.properties?.[key];
@@ -287,9 +355,10 @@ class ConfigValidator {
         this.problem(keyRange, `Connection "${name}" (${b}) needs ${need}: ${b === 'kafka' ? '[host:port, …]' : b === 'redis' ? 'redis://host:6379' : 'pulsar://host:6650'}.`);
       }
       if (b === 'kafka' && value.brokers !== undefined) {
-        const list = brokerList(value.brokers);
-        if (list.length === 0) this.problem(at('brokers'), 'brokers is empty; list the bootstrap servers as host:port.');
-        for (const br of list) if (!/^[^\s:/]+:\d+$/.test(br)) this.problem(at('brokers'), `"${br}" is not host:port (for example 127.0.0.1:9092).`);
+        // The whole list as written, so that no entry is dropped unseen; a password is refused without quoting it.
+        const raw = typeof value.brokers === 'string' ? value.brokers.split(',') : Array.isArray(value.brokers) ? value.brokers.map(String) : [];
+        const list = parseBrokerList(raw, 'config');
+        if ('problem' in list) this.problem(at('brokers'), list.problem);
       }
       if (b === 'redis' && typeof value.url === 'string') this.checkUrl(value.url, ['redis:', 'rediss:'], at('url'), 'redis://127.0.0.1:6379');
       if (b === 'pulsar' && typeof value.serviceUrl === 'string') {
@@ -300,15 +369,19 @@ class ConfigValidator {
   }
 
   private checkUrl(text: string, schemes: string[], r: OffsetRange, example: string): void {
+    const credential = credentialProblem({ url: text }, 'config');
+    if (credential) {
+      this.problem(r, credential);
+      return;
+    }
     let url: URL;
     try {
       url = new URL(text);
     } catch {
-      this.problem(r, `"${text}" is not a URL; write it like ${example}.`);
+      this.problem(r, `"${redact(text)}" is not a URL; write it like ${example}.`);
       return;
     }
-    if (!schemes.includes(url.protocol)) this.problem(r, `"${text}" should start with ${listWords(schemes.map((s) => s + '//'))}.`);
-    else if (url.password) this.problem(r, 'Do not put a password in the URL. Store it with "Clean Streams: Set Secret" and refer to it with auth: { secret: <name> }.');
+    if (!schemes.includes(url.protocol)) this.problem(r, `"${redact(text)}" should start with ${listWords(schemes.map((s) => s + '//'))}.`);
   }
 
   // ---- pipelines ---------------------------------------------------------------------------
@@ -319,7 +392,22 @@ class ConfigValidator {
     if (!isSeq(section)) return;
     const firstByName = new Map<string, number>();
     const baseDir = path.dirname(this.fileName);
+    // The schema walk's problems by start: each entry finds its own by binary search, not by a scan of all
+    // (a scan per entry is quadratic on a file of many pipelines with many problems).
+    const walked = this.problems.slice().sort((a, b) => a.start - b.start);
+    const firstWalked = (from: number, to: number, errorsOnly: boolean): Problem | undefined => {
+      let lo = 0;
+      let hi = walked.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (walked[mid].start < from) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < walked.length && walked[i].start <= to; i++) if (!errorsOnly || walked[i].severity === 'error') return walked[i];
+      return undefined;
+    };
     section.items.forEach((itemNode, index) => {
+      if (this.cancelled && (index & 255) === 255 && this.cancelled()) throw new ConfigCheckCancelled();
       const node = itemNode as YamlNode;
       const before = this.problems.length;
       const range = rangeOf(node);
@@ -328,7 +416,7 @@ class ConfigValidator {
       const p = `pipelines.${index}`;
       const value = isMap(node) ? (this.values.get(p) as Record<string, unknown> | undefined) : undefined;
       if (!value) {
-        entry.error = this.problems.find((x) => x.start >= range.start && x.start <= range.end)?.message ?? 'this pipeline entry is not a map';
+        entry.error = firstWalked(range.start, range.end, false)?.message ?? 'this pipeline entry is not a map';
         return;
       }
       entry.name = typeof value.name === 'string' ? value.name : undefined;
@@ -400,9 +488,11 @@ class ConfigValidator {
       if (defaults.baseline || own.baseline) settings.baseline = { ...defaults.baseline, ...own.baseline, minJump: { ...defaults.baseline?.minJump, ...own.baseline?.minJump } };
       this.engineCheck(settings, [p, 'defaults'], head);
 
-      const firstError = this.problems
-        .filter((x, i) => x.severity === 'error' && (i >= before || (x.start >= range.start && x.start < range.end)))
-        .sort((a, b) => a.start - b.start)[0];
+      let firstError = range.end > range.start ? firstWalked(range.start, range.end - 1, true) : undefined;
+      for (let i = before; i < this.problems.length; i++) {
+        const x = this.problems[i];
+        if (x.severity === 'error' && (!firstError || x.start < firstError.start)) firstError = x;
+      }
       if (firstError) entry.error = firstError.message;
       else if (spec && entry.name !== undefined) {
         entry.pipeline = { name: entry.name, spec, settings, line: model.lines.position(range.start).line };
@@ -504,6 +594,27 @@ export function brokerList(v: unknown): string[] {
   if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
   if (Array.isArray(v)) return v.map(String).map((s) => s.trim()).filter(Boolean);
   return [];
+}
+
+/** What a string value at `at` names, when it is a name (pipeline, field, detector, secret, connection). */
+function nameValueKind(at: Array<string | number>): string | undefined {
+  const last = at[at.length - 1];
+  const parent = at[at.length - 2];
+  if (typeof last === 'number') return parent === 'detectors' ? 'Detector name' : undefined;
+  if (last === 'name' && at[0] === 'pipelines') return 'Pipeline name';
+  if (last === 'labelField') return 'Field name';
+  if (last === 'secret') return 'Secret name';
+  if (last === 'connection') return 'Connection name';
+  return undefined;
+}
+
+/** What the keys of the map at `at` name. */
+function nameKeyKind(at: Array<string | number>): string {
+  const last = at[at.length - 1];
+  if (last === 'fields') return 'Field name';
+  if (last === 'connections') return 'Connection name';
+  if (last === 'thresholds' || last === 'weights' || last === 'minJump') return 'Detector name';
+  return 'Key';
 }
 
 function requiredKey(b: Backend): string | undefined {

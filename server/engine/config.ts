@@ -1,4 +1,6 @@
 /** Pipeline settings, their defaults and their validation (shared by the CLI, config files and the agent). */
+import { ruleRegexProblem } from './regex';
+import { nameTooLong, quoteName } from './names';
 
 export const DETECTORS = ['outliers', 'duplicates', 'missing', 'schema', 'parse', 'rules', 'labels'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
@@ -13,7 +15,10 @@ export interface FieldRule {
   type?: FieldType;
   min?: number;
   max?: number;
-  /** A JavaScript regular expression the (string) value must match. */
+  /**
+   * A regular expression (JavaScript syntax) the (string) value must match somewhere; it runs on RE2, in
+   * time linear in the value, so lookarounds and backreferences are refused.
+   */
   regex?: string;
   enum?: Array<string | number | boolean | null>;
 }
@@ -94,6 +99,12 @@ export interface PipelineConfig {
   maxMessageBytes: number;
   /** At most this many distinct top-level fields are tracked (bounded memory under key explosions). */
   maxFields: number;
+  /**
+   * Milliseconds the checks of 100 records may take on average (a message over 8 KB counts as one record
+   * per 8 KB): a pipeline over it is paused with the figures (resume to go on), so that it cannot starve
+   * the other pipelines or the editor.
+   */
+  checkBudgetMs: number;
 }
 
 export const DEFAULT_THRESHOLDS: Record<DetectorName, number> = {
@@ -134,6 +145,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     cooldown: { seconds: 30 },
     maxMessageBytes: 1024 * 1024,
     maxFields: 256,
+    checkBudgetMs: 50,
   };
 }
 
@@ -154,6 +166,7 @@ export interface PipelineSettings {
   cooldown?: CheckInterval;
   maxMessageBytes?: number;
   maxFields?: number;
+  checkBudgetMs?: number;
 }
 
 /** Merges settings over the defaults; `rules` joins the detectors when fields are given, `labels` when labelField is. */
@@ -205,38 +218,50 @@ export function validatePipelineConfig(cfg: PipelineConfig): ConfigProblem[] {
   rate('hysteresis', cfg.hysteresis);
   checkInterval('checkInterval', cfg.checkInterval, out);
   checkInterval('cooldown', cfg.cooldown, out, true);
-  for (const d of cfg.detectors) if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: 'detectors', message: `unknown detector "${d}"; use ${DETECTORS.join(', ')}` });
+  // A name over MAX_NAME_LENGTH is refused as such, and never becomes part of a path or a message.
+  const unknownDetector = (prefix: string, d: string) => {
+    const tooLong = nameTooLong('Detector name', d);
+    out.push(tooLong ? { path: prefix, message: tooLong } : { path: `${prefix}.${d}`, message: `unknown detector; use ${DETECTORS.join(', ')}` });
+  };
+  for (const d of cfg.detectors) {
+    if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: 'detectors', message: nameTooLong('Detector name', d) ?? `unknown detector ${quoteName(String(d))}; use ${DETECTORS.join(', ')}` });
+  }
   for (const [d, v] of Object.entries(cfg.thresholds)) {
-    if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: `thresholds.${d}`, message: `unknown detector; use ${DETECTORS.join(', ')}` });
+    if (!(DETECTORS as readonly string[]).includes(d)) unknownDetector('thresholds', d);
     else rate(`thresholds.${d}`, v);
   }
   for (const [d, v] of Object.entries(cfg.weights)) {
-    if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: `weights.${d}`, message: `unknown detector; use ${DETECTORS.join(', ')}` });
+    if (!(DETECTORS as readonly string[]).includes(d)) unknownDetector('weights', d);
     else if (typeof v !== 'number' || !(v >= 0)) out.push({ path: `weights.${d}`, message: `must be a number ≥ 0 (got ${show(v)})` });
   }
   if (!(cfg.baseline.z > 0)) out.push({ path: 'baseline.z', message: `must be a number > 0 (got ${show(cfg.baseline.z)})` });
   if (!(cfg.baseline.ratio >= 1)) out.push({ path: 'baseline.ratio', message: `must be a number ≥ 1 (got ${show(cfg.baseline.ratio)})` });
   if (!(cfg.baseline.dispersion >= 1)) out.push({ path: 'baseline.dispersion', message: `must be a number ≥ 1 (got ${show(cfg.baseline.dispersion)})` });
   for (const [d, v] of Object.entries(cfg.baseline.minJump)) {
-    if (!(DETECTORS as readonly string[]).includes(d)) out.push({ path: `baseline.minJump.${d}`, message: `unknown detector; use ${DETECTORS.join(', ')}` });
+    if (!(DETECTORS as readonly string[]).includes(d)) unknownDetector('baseline.minJump', d);
     else rate(`baseline.minJump.${d}`, v);
   }
   if (!(cfg.outliers.z > 0)) out.push({ path: 'outliers.z', message: `must be a number > 0 (got ${show(cfg.outliers.z)})` });
   if (!Number.isInteger(cfg.outliers.minSamples) || cfg.outliers.minSamples < 3) out.push({ path: 'outliers.minSamples', message: `must be a whole number ≥ 3 (got ${show(cfg.outliers.minSamples)})` });
   if (!Number.isInteger(cfg.maxMessageBytes) || cfg.maxMessageBytes <= 0) out.push({ path: 'maxMessageBytes', message: `must be a positive whole number (got ${show(cfg.maxMessageBytes)})` });
   if (!Number.isInteger(cfg.maxFields) || cfg.maxFields <= 0) out.push({ path: 'maxFields', message: `must be a positive whole number (got ${show(cfg.maxFields)})` });
+  if (typeof cfg.checkBudgetMs !== 'number' || !(cfg.checkBudgetMs > 0) || !Number.isFinite(cfg.checkBudgetMs)) out.push({ path: 'checkBudgetMs', message: `must be a number of milliseconds > 0 per 100 records (got ${show(cfg.checkBudgetMs)})` });
+  const labelTooLong = nameTooLong('Field name', cfg.labelField);
+  if (labelTooLong) out.push({ path: 'labelField', message: labelTooLong });
   if (cfg.detectors.includes('labels') && !cfg.labelField) out.push({ path: 'labelField', message: 'the labels detector needs labelField, the field that holds each record\'s class' });
   for (const [name, rule] of Object.entries(cfg.fields)) {
+    const fieldTooLong = nameTooLong('Field name', name);
+    if (fieldTooLong) {
+      out.push({ path: 'fields', message: fieldTooLong });
+      continue;
+    }
     if (rule.type !== undefined && !FIELD_TYPES.includes(rule.type)) out.push({ path: `fields.${name}.type`, message: `unknown type "${rule.type}"; use ${FIELD_TYPES.join(', ')}` });
     if (rule.min !== undefined && typeof rule.min !== 'number') out.push({ path: `fields.${name}.min`, message: 'must be a number' });
     if (rule.max !== undefined && typeof rule.max !== 'number') out.push({ path: `fields.${name}.max`, message: 'must be a number' });
     if (typeof rule.min === 'number' && typeof rule.max === 'number' && rule.min > rule.max) out.push({ path: `fields.${name}`, message: `min ${rule.min} is above max ${rule.max}` });
     if (rule.regex !== undefined) {
-      try {
-        new RegExp(rule.regex);
-      } catch (e) {
-        out.push({ path: `fields.${name}.regex`, message: `not a valid regular expression: ${(e as Error).message}` });
-      }
+      const problem = typeof rule.regex === 'string' ? ruleRegexProblem(rule.regex) : 'must be text: a regular expression';
+      if (problem) out.push({ path: `fields.${name}.regex`, message: problem });
     }
     if (rule.enum !== undefined && !Array.isArray(rule.enum)) out.push({ path: `fields.${name}.enum`, message: 'must be a list of allowed values' });
   }
@@ -272,7 +297,7 @@ export function parseInterval(v: string | number): CheckInterval | undefined {
 }
 
 function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return typeof v === 'string' ? quoteName(v) : String(v);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

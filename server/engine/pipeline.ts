@@ -28,10 +28,27 @@ export interface PipelineOptions {
   baseline?: BaselineStore;
   /** Start from a fresh baseline: forget the saved one (kept for undo). */
   resetBaseline?: boolean;
+  /**
+   * What a pipeline over its checkBudgetMs does: `pause` (the agent: the user can resume it) or `fail`
+   * (headless, where nobody can: it ends in `error` with the figures).
+   */
+  overBudget?: 'pause' | 'fail';
 }
 
 /** A saved baseline is written at most this often while the pipeline runs (and always at its end). */
 const SAVE_EVERY_MS = 10_000;
+/** A busy pipeline lets the event loop run (other pipelines, editor requests, signals) at least this often. */
+const YIELD_EVERY_MS = 2;
+/** Records are timed in slices of about this many milliseconds (the slice length adapts to the record cost). */
+const SLICE_MS = 2;
+const MAX_STRIDE = 1024;
+/** The budget is judged over at least this many records and this much work (one slow slice is not a verdict)… */
+const JUDGE_RECORDS = 1000;
+const JUDGE_MIN_MS = 20;
+/** …or after this much work, however few records it covered. */
+const JUDGE_MS = 250;
+/** A message larger than this counts as one record per this many bytes against the budget (the scan is linear in bytes). */
+const BUDGET_BYTES = 8192;
 
 /** What a baseline change did, for the user. */
 export interface BaselineChange {
@@ -75,6 +92,11 @@ export class RealtimePipeline {
   /** The saved file's modification time after our own last write: any other means a user changed it. */
   private savedMtime = 0;
   private savedLearned = -1;
+  /** Records per timed slice, and the work timed since the budget was last judged. */
+  private stride = 64;
+  private busyMs = 0;
+  private busyRecords = 0;
+  private yieldedAt = 0;
 
   constructor(
     readonly name: string,
@@ -123,6 +145,7 @@ export class RealtimePipeline {
         if (!this.stopping && !(this.paused && state === 'running')) this.setState(state, message);
       },
       secret: this.options.secret ?? secretFromEnv,
+      maxMessageBytes: this.config.maxMessageBytes,
     };
     const limit = this.options.limit ?? Infinity;
     const ci = this.config.checkInterval;
@@ -136,8 +159,10 @@ export class RealtimePipeline {
       const src = (this.source = typeof this.sourceOrFactory === 'function' ? await this.sourceOrFactory(ctx) : this.sourceOrFactory);
       await src.connect();
       if (this.stopping) return;
-      this.setState('running', `reading ${src.description}`);
+      // A source connected to a missing topic (Redis: a stream not yet created) says `waiting`; it reports running itself.
+      if (this._state !== 'waiting') this.setState('running', `reading ${src.description}`);
       this.lastCheckTime = this.lastRecordTime = Date.now();
+      this.yieldedAt = performance.now();
       this.lastCheckRecords = engine.records;
       this.timer = setInterval(() => this.onTimer(everyMs, idleMs), everyMs > 0 ? Math.min(everyMs, 250) : Math.max(50, Math.min(idleMs, 250)));
       outer: for await (const batch of src.consume()) {
@@ -147,10 +172,25 @@ export class RealtimePipeline {
         const now = Date.now();
         engine.now = now;
         this.lastRecordTime = now;
-        for (let i = 0; i < batch.length; i++) {
-          engine.process(batch[i]);
-          if (everyRecords !== 0 && engine.records - this.lastCheckRecords >= everyRecords) this.check();
-          if (engine.records >= limit) break outer;
+        // A batch is worked in timed slices: between them the pipeline yields to the event loop (other
+        // pipelines, editor requests, signals), and their cost is held against checkBudgetMs.
+        for (let i = 0; i < batch.length; ) {
+          const from = i;
+          const end = Math.min(batch.length, i + this.stride);
+          let large = 0;
+          const t0 = performance.now();
+          for (; i < end; i++) {
+            const v = batch[i].value as { length?: number } | null;
+            if (v !== null && (v.length as number) > BUDGET_BYTES) large += (v.length as number) / BUDGET_BYTES - 1;
+            engine.process(batch[i]);
+            if (everyRecords !== 0 && engine.records - this.lastCheckRecords >= everyRecords) this.check();
+            if (engine.records >= limit) break outer;
+          }
+          const t1 = performance.now();
+          this.spend(t1 - t0, end - from + large);
+          if (this.paused) await new Promise<void>((r) => (this.resumeWaiter = r));
+          else if (t1 - this.yieldedAt >= YIELD_EVERY_MS) await this.yieldToOthers();
+          if (this.stopping) break outer;
         }
         if (everyMs !== 0 && now - this.lastCheckTime >= everyMs) this.check();
       }
@@ -175,6 +215,33 @@ export class RealtimePipeline {
     } else {
       this.setState('stopped', 'stopped');
     }
+  }
+
+  /**
+   * Counts a timed slice of `records` (large messages weighing more, see BUDGET_BYTES) against
+   * checkBudgetMs; a pipeline over it is paused with the figures (or fails, headless).
+   */
+  private spend(ms: number, records: number): void {
+    if (ms > SLICE_MS && this.stride > 1) this.stride >>= 1;
+    else if (ms < SLICE_MS / 4 && this.stride < MAX_STRIDE) this.stride <<= 1;
+    this.busyMs += ms;
+    this.busyRecords += records;
+    if (!(this.busyMs >= JUDGE_MS || (this.busyRecords >= JUDGE_RECORDS && this.busyMs >= JUDGE_MIN_MS))) return;
+    const per100 = (this.busyMs * 100) / this.busyRecords;
+    this.busyMs = this.busyRecords = 0;
+    const budget = this.config.checkBudgetMs;
+    if (per100 <= budget || this.paused || this.stopping) return;
+    const figures = `its checks took ${roundMs(per100)} ms for 100 records (budget ${budget} ms per 100)`;
+    if (this.options.overBudget === 'fail') throw new Error(`${figures}; check its rules or its window, or raise checkBudgetMs`);
+    const message = `paused: ${figures}; check its rules or its window, then resume it`;
+    this.log.warn(`[${this.name}] ${message}`);
+    this.paused = true;
+    this.setState('paused', message);
+  }
+
+  private async yieldToOthers(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    this.yieldedAt = performance.now();
   }
 
   private onTimer(everyMs: number, idleMs: number): void {
@@ -330,6 +397,7 @@ export class RealtimePipeline {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    this.busyMs = this.busyRecords = 0;
     this.setState('running', `reading ${this.description}`);
     const w = this.resumeWaiter;
     this.resumeWaiter = null;
@@ -383,4 +451,9 @@ export class RealtimePipeline {
       }
     }
   }
+}
+
+/** A measured duration for a message: whole milliseconds from 10 up, two significant digits below. */
+function roundMs(ms: number): string {
+  return ms >= 10 ? String(Math.round(ms)) : String(Number(ms.toPrecision(2)));
 }

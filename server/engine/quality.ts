@@ -216,7 +216,7 @@ export class QualityEngine implements EngineView {
       why = Why.Empty;
       flags = Flag.Parse;
     } else if (typeof value === 'string' || value instanceof Uint8Array) {
-      const size = value.length;
+      const size = msg.oversize ?? value.length;
       if (size === 0) {
         why = Why.Empty;
         flags = Flag.Parse;
@@ -788,6 +788,7 @@ function retainable(msg: SourceMessage): SourceMessage {
   if (msg.key !== undefined) copy.key = msg.key;
   if (msg.headers !== undefined) copy.headers = msg.headers;
   if (msg.timestamp !== undefined) copy.timestamp = msg.timestamp;
+  if (msg.oversize !== undefined) copy.oversize = msg.oversize;
   return copy;
 }
 
@@ -872,6 +873,8 @@ function describe(why: Why, field: string | null, value: unknown, msg: SourceMes
     }
     case Why.TooLarge: {
       const v = msg.value as Buffer | string;
+      // A source that let the rest go knows only that it ran past the limit.
+      if (msg.oversize !== undefined) return `message of more than ${maxBytes} bytes (maxMessageBytes); not parsed`;
       return `message of ${v.length} bytes is over the ${maxBytes}-byte limit (maxMessageBytes); not parsed`;
     }
     case Why.Empty:

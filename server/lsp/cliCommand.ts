@@ -1,6 +1,7 @@
 /** The `clean-agent watch …` line equivalent to a pipeline, for copy-paste into a terminal or CI (no secret values). */
 import type { PipelineSettings } from '../engine/config';
 import type { SourceSpec, StartPosition } from '../sources/types';
+import { DEMO_RULES } from '../sources/demo';
 
 /** A source URL for a spec (the inverse of parseSourceUrl), naming secrets but never carrying one. */
 export function sourceUrlOf(spec: SourceSpec): string {
@@ -57,5 +58,12 @@ export function cliCommandOf(spec: SourceSpec, settings: PipelineSettings): stri
   const ci = settings.checkInterval;
   if (ci) args.push('--check-every', 'records' in ci ? String(ci.records) : ci.seconds < 1 ? `${Math.round(ci.seconds * 1000)}ms` : `${ci.seconds}s`);
   if (settings.detectors) args.push('--detectors', settings.detectors.join(','));
+  // The rules travel whole (JSON, as fields: in clean.yaml); the demo's own rules are implied by demo:.
+  const fields = settings.fields;
+  if (fields && Object.keys(fields).length > 0 && !(spec.backend === 'demo' && sameRules(fields, DEMO_RULES))) args.push('--fields', shellQuote(JSON.stringify(fields)));
   return args.join(' ');
+}
+
+function sameRules(a: object, b: object): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }

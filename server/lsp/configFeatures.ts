@@ -2,7 +2,7 @@
  * Editor features on clean.yaml over standard LSP: completion, hover, code lenses and document symbols.
  * Keys, enums, descriptions and defaults come from the JSON Schema; connection names from the file.
  */
-import { isMap, isScalar, isSeq } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import type { Node as YamlNode, Pair } from 'yaml';
 import {
   CodeLens,
@@ -17,6 +17,8 @@ import {
 } from 'vscode-languageserver';
 import type { Diagnostic, Position, Range } from 'vscode-languageserver';
 import type { CleanConfigModel, OffsetRange } from '../config/index';
+import { nodeAt } from './configOutline';
+import type { ConfigOutline } from './configOutline';
 import { LineIndex } from '../config/lines';
 import { allowedTypes, deref, knownKeys, objectBranch, schemaAt, showDefault } from '../config/schema';
 import type { SchemaNode } from '../config/schema';
@@ -63,8 +65,10 @@ export interface CursorContext {
   mode: 'key' | 'value';
   /** In value mode: the key whose value is being typed. */
   key?: string;
-  /** Inside a `[ ]` flow list on the key's line. */
+  /** Inside a `[ ]` flow list on the key's line (or on a `- ` item of a block list). */
   inFlowList: boolean;
+  /** On a new line under a list key, where an item still needs its `- `. */
+  newItem?: boolean;
   /** The word being typed (replaced by a completion). */
   word: OffsetRange;
   /** Values already in the flow list, or sibling keys already in the map. */
@@ -74,8 +78,7 @@ export interface CursorContext {
 const WORD = /[\w.@:/-]/;
 
 /** Where the cursor is in the YAML structure, judged from the text (so it works on half-typed lines too). */
-export function cursorContext(text: string, offset: number): CursorContext {
-  const lines = new LineIndex(text);
+export function cursorContext(text: string, offset: number, lines = new LineIndex(text)): CursorContext {
   const pos = lines.position(offset);
   const lineText = lines.lineText(pos.line);
   const before = lineText.slice(0, pos.character);
@@ -114,7 +117,24 @@ export function cursorContext(text: string, offset: number): CursorContext {
     // `- out|` under `detectors:` is a value of the list, not a key.
     return { path: path.slice(0, -2), mode: 'value', key: String(path[path.length - 2]), inFlowList: true, word, present: siblingsOf(lines, pos.line, col, true) };
   }
+  if (!listItem && scalarList(path)) {
+    // A new line under `detectors:`: an item of its block list, which needs its dash.
+    return { path: path.slice(0, -1), mode: 'value', key: String(path[path.length - 1]), inFlowList: false, newItem: true, word, present: siblingsOf(lines, pos.line, col + 2, true) };
+  }
   return { path: listItem ? path : path, mode: 'key', inFlowList: false, word, present: siblingsOf(lines, pos.line, col, false) };
+}
+
+/** A key whose value can only be a list of scalars (such as detectors). */
+function scalarList(path: Array<string | number>): boolean {
+  if (typeof path[path.length - 1] !== 'string') return false;
+  const s = schemaAt(path);
+  return listOnly(s) && !objectBranch(deref(s?.items));
+}
+
+/** The schema accepts a list and nothing else: a bare scalar there is an error. */
+function listOnly(s: SchemaNode | undefined): boolean {
+  const types = allowedTypes(s);
+  return types.length > 0 && types.every((t) => t === 'array') && !s?.anyOf;
 }
 
 function scalarItems(path: Array<string | number>): boolean {
@@ -133,6 +153,13 @@ function parentPath(lines: LineIndex, line: number, col: number, listItem: boole
     itemCol = leadingSpaces(lines.lineText(line));
   }
   for (let l = line - 1; l >= 0 && (keyCol > 0 || itemCol > 0); l--) {
+    // A cheap look first, without slicing: in a list of ten thousand pipelines nearly every line above the
+    // cursor is deeper than the column sought, or another item of the same list.
+    const first = lines.firstNonSpace(l);
+    if (first < 0) continue;
+    const shallow = first - lines.lineStart(l);
+    const dash = lines.text.charCodeAt(first) === 45 && lines.text.charCodeAt(first + 1) === 32;
+    if (itemCol >= 0 ? shallow > itemCol || (dash && shallow === itemCol) : shallow >= keyCol && lines.text.charCodeAt(first) !== 45) continue;
     const raw = lines.lineText(l);
     const t = raw.trim();
     if (!t || t.startsWith('#')) continue;
@@ -257,9 +284,9 @@ function unquote(s: string): string {
   return /^(["']).*\1$/.test(s) ? s.slice(1, -1) : s;
 }
 
-export function completions(text: string, offset: number, model: CleanConfigModel | undefined): CompletionItem[] {
-  const ctx = cursorContext(text, offset);
+export function completions(text: string, offset: number, model: Pick<ConfigOutline, 'connections'> | undefined): CompletionItem[] {
   const lines = new LineIndex(text);
+  const ctx = cursorContext(text, offset, lines);
   const range = toRange(lines, ctx.word);
   const items: CompletionItem[] = [];
   // Right after `key:` a value needs its space (`backend:kafka` would be one plain scalar).
@@ -296,11 +323,14 @@ export function completions(text: string, offset: number, model: CleanConfigMode
   const enumSource = ctx.inFlowList || (itemSchema?.enum && allowedTypes(valueSchema).includes('array')) ? itemSchema : valueSchema;
   const values = enumSource?.enum ?? enumSource?.examples ?? valueSchema?.examples;
   if (values) {
+    // What validation accepts: a list value is written as a flow list `[x]` on the key's line, or as a
+    // `- x` item on a new line; inside a list already, the bare value.
+    const wrap = ctx.inFlowList ? (v: string) => v : ctx.newItem ? (v: string) => `- ${v}` : listOnly(valueSchema) ? (v: string) => `[${v}]` : (v: string) => v;
     for (const v of values) {
       const label = String(v);
       if (ctx.present.includes(label)) continue;
       const doc = key === 'backend' ? BACKEND_DOCS[label] : key === 'detectors' ? DETECTOR_DOCS[label] : undefined;
-      add(label, CompletionItemKind.EnumMember, key === 'detectors' ? 'detector' : key, doc);
+      add(label, CompletionItemKind.EnumMember, key === 'detectors' ? 'detector' : key, doc, wrap(label));
     }
     return items;
   }
@@ -337,56 +367,17 @@ function connectionDoc(c: Record<string, unknown>): string {
 
 // ---- hover -----------------------------------------------------------------------------------
 
-interface NodeAt {
-  path: Array<string | number>;
-  onKey: boolean;
-  node: YamlNode;
-}
-
-/** The deepest key or value node that contains an offset, with its path. */
-export function nodeAt(root: YamlNode | null | undefined, offset: number): NodeAt | undefined {
-  let found: NodeAt | undefined;
-  const visit = (node: YamlNode | null | undefined, path: Array<string | number>) => {
-    if (!node) return;
-    if (isMap(node)) {
-      for (const pair of node.items as Pair<YamlNode, YamlNode | null>[]) {
-        const k = pair.key;
-        const key = isScalar(k) ? String(k.value) : '';
-        if (k?.range && offset >= k.range[0] && offset <= k.range[1]) {
-          found = { path: [...path, key], onKey: true, node: k };
-          return;
-        }
-        const v = pair.value;
-        if (v?.range && offset >= v.range[0] && offset <= v.range[1]) {
-          found = { path: [...path, key], onKey: false, node: v };
-          visit(v, [...path, key]);
-          return;
-        }
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, i) => {
-        const n = item as YamlNode;
-        if (n?.range && offset >= n.range[0] && offset <= n.range[1]) {
-          found = { path: [...path, i], onKey: false, node: n };
-          visit(n, [...path, i]);
-        }
-      });
-    }
-  };
-  visit(root, []);
-  return found;
-}
-
-export function hover(model: CleanConfigModel, offset: number): Hover | null {
-  const at = nodeAt(model.doc.contents as YamlNode | null, offset);
+/** Hover from the checked outline; `positionAt` maps offsets of the version the outline was checked from. */
+export function hover(model: ConfigOutline, offset: number, positionAt: (offset: number) => Position): Hover | null {
+  const at = nodeAt(model.nodes, offset);
   if (!at) return null;
-  const range = toRange(model.lines, { start: at.node.range![0], end: at.node.range![1] });
+  const range = { start: positionAt(at.range.start), end: positionAt(at.range.end) };
   const path = at.path;
   const last = path[path.length - 1];
   const md = (value: string): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range });
 
-  if (!at.onKey && isScalar(at.node)) {
-    const value = String(at.node.value);
+  if (!at.onKey && at.scalar !== undefined) {
+    const value = at.scalar;
     const parentKey = typeof last === 'number' ? path[path.length - 2] : last;
     if (parentKey === 'detectors' && DETECTOR_DOCS[value]) return md(`**${value}** detector\n\n${DETECTOR_DOCS[value]}`);
     if (parentKey === 'backend' && BACKEND_DOCS[value]) return md(`**${value}** backend\n\n${BACKEND_DOCS[value]}`);
@@ -415,14 +406,25 @@ export function hover(model: CleanConfigModel, offset: number): Hover | null {
 
 // ---- code lenses and symbols -----------------------------------------------------------------
 
-export function codeLenses(model: CleanConfigModel, configUri: string, running: (name: string) => PipelineInfo | undefined): CodeLens[] {
+/** The lenses of pipelines that never ran, per outline: most of a large file's lenses, built once per version. */
+const idleLenses = new WeakMap<ConfigOutline, { configUri: string; lenses: Array<CodeLens | undefined> }>();
+
+export function codeLenses(model: ConfigOutline, configUri: string, running: (name: string) => PipelineInfo | undefined): CodeLens[] {
   const out: CodeLens[] = [];
-  for (const p of model.pipelines) {
+  let idle = idleLenses.get(model);
+  if (idle?.configUri !== configUri) idleLenses.set(model, (idle = { configUri, lenses: [] }));
+  for (let i = 0; i < model.pipelines.length; i++) {
+    const p = model.pipelines[i];
     if (p.name === undefined) continue;
-    const line = model.lines.position(p.range.start).line;
-    const range = { start: { line, character: 0 }, end: { line, character: 0 } };
     const info = running(p.name);
-    const active = info && (info.state === 'connecting' || info.state === 'running' || info.state === 'reconnecting' || info.state === 'paused');
+    const known = info ? undefined : idle.lenses[i];
+    if (known) {
+      out.push(known);
+      continue;
+    }
+    const line = p.line;
+    const range = { start: { line, character: 0 }, end: { line, character: 0 } };
+    const active = info && (info.state === 'connecting' || info.state === 'waiting' || info.state === 'running' || info.state === 'reconnecting' || info.state === 'paused');
     if (info && active) {
       const score = info.score !== undefined ? ` · score ${info.score.toFixed(2)}` : ` · ${info.state}`;
       const args: PipelineRef[] = [{ pipeline: info.id }];
@@ -431,6 +433,7 @@ export function codeLenses(model: CleanConfigModel, configUri: string, running: 
       const args: StartConfiguredPipelineParams[] = [{ configUri, pipelineName: p.name }];
       const title = p.error ? '▶ Monitor (fix the errors first)' : info?.state === 'error' ? '▶ Monitor (last run failed)' : '▶ Monitor';
       out.push({ range, command: { title, command: CodeLensCommands.startPipeline, arguments: args } });
+      if (!info) idle.lenses[i] = out[out.length - 1];
     }
   }
   return out;

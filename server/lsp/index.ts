@@ -24,6 +24,8 @@ import {
   UndoBaselineRequest,
   AgentErrorNotification,
   AlertNotification,
+  CheckAddressRequest,
+  ListTopicsRequest,
   HistoryRequest,
   ListPipelinesRequest,
   MetricsNotification,
@@ -37,23 +39,33 @@ import {
   StatusNotification,
   StopPipelineRequest,
   isCleanConfigFile,
+  isSourceCodeFile,
 } from '../../shared/protocol';
 import type { PipelineInfo, StartPipelineParams } from '../../shared/protocol';
-import { parseCleanConfig } from '../config/index';
-import type { CleanConfigModel } from '../config/index';
 import type { PipelineSettings } from '../engine/config';
 import { secretFromEnv } from '../engine/pipeline';
 import { DEMO_RULES } from '../sources/demo';
 import type { Logger, SourceSpec } from '../sources/types';
 import { UsageError, parseSourceUrl, parseStartPosition } from '../sources/url';
 import { resolveTopic } from '../resolve/index';
-import { codeLenses, completions, documentSymbols, hover, toDiagnostics } from './configFeatures';
+import { nearbyConnections } from '../resolve/nearby';
+import { CodeTopicLenses } from './codeLens';
+import { codeLenses, completions, hover } from './configFeatures';
+import { ConfigChecker } from './configChecker';
+import { configOf, diagnosticsOf, oversizeMessage, symbolsOf } from './configOutline';
+import type { ConfigOutline } from './configOutline';
 import { MetricsBatcher } from './metricsBatcher';
+import { checkAddress, listTopics } from './discover';
+import { HistoryStore } from './history';
 import { BaselineStore } from '../engine/baselineStore';
 import { PipelineManager, PipelineRequestError, errorText } from './manager';
 import type { PipelineRequest } from './manager';
 import { LOG_LEVELS, coerceAgentSettings, coerceWireSettings } from './settings';
 import type { LogLevel } from './settings';
+import { nameTooLong } from '../engine/names';
+import { KnownSecretValues, redact, redactDeep } from '../secrets/redact';
+import { parseBrokerList } from '../sources/brokers';
+import { checkResolvableText, readResolvable } from '../resolve/read';
 
 /** Picks the transport from argv (`--stdio`, `--node-ipc`, `--socket=N`, `--pipe=NAME`). */
 function connectionFor(argv: string[]): Connection {
@@ -63,14 +75,21 @@ function connectionFor(argv: string[]): Connection {
 }
 
 /** Runs the language server until the client says exit; resolves once it listens. */
-export async function startLanguageServer(argv: string[]): Promise<void> {
+export async function startLanguageServer(argv: string[]): Promise<CleanAgentServer> {
   const connection = connectionFor(argv);
-  new CleanAgentServer(connection).listen();
+  const server = new CleanAgentServer(connection);
+  server.listen();
+  return server;
 }
 
 export class CleanAgentServer {
   private readonly documents = new TextDocuments(TextDocument);
-  private readonly models = new Map<string, { version: number; model: CleanConfigModel }>();
+  /** clean.yaml checks: debounced per document, cancelled when obsolete, run off this thread. */
+  private readonly checker: ConfigChecker;
+  /** Lenses on topics named in source files (those documents get nothing else from the agent). */
+  private readonly codeTopics = new CodeTopicLenses();
+  /** Workspace folders (paths): how far up from a source file to look for the config files that name its brokers. */
+  private roots: string[] = [];
   private readonly manager: PipelineManager;
   private readonly batcher: MetricsBatcher;
   private logLevel: LogLevel = 'info';
@@ -79,31 +98,46 @@ export class CleanAgentServer {
   private codeLensTimer: NodeJS.Timeout | null = null;
   private lastCodeLensRefresh = 0;
   private readonly log: Logger;
+  /** Secret values handed to sources, masked in every text that leaves the agent should a library quote one. */
+  private readonly knownSecrets = new KnownSecretValues();
 
   /** Where baselines are kept: set from initializationOptions.storagePath (the extension's storage). */
   private readonly baselines: { store?: BaselineStore } = {};
+  /** Where each pipeline's chart history is saved, beside the baselines. */
+  private readonly histories: { store?: HistoryStore } = {};
 
   constructor(private readonly connection: Connection) {
     const baselines = this.baselines;
+    const histories = this.histories;
     const at = (level: LogLevel) => LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(this.logLevel);
+    // Every line and message leaves through the one redaction (with the secret values looked up so far).
+    const safe = (m: string) => redact(m, this.knownSecrets);
     this.log = {
-      debug: (m) => at('debug') && connection.console.log(m),
-      info: (m) => at('info') && connection.console.info(m),
-      warn: (m) => at('warn') && connection.console.warn(m),
-      error: (m) => connection.console.error(m),
+      debug: (m) => at('debug') && connection.console.log(safe(m)),
+      info: (m) => at('info') && connection.console.info(safe(m)),
+      warn: (m) => at('warn') && connection.console.warn(safe(m)),
+      error: (m) => connection.console.error(safe(m)),
     };
     this.batcher = new MetricsBatcher((events) => void connection.sendNotification(MetricsNotification.type, { events }));
+    this.checker = new ConfigChecker(
+      {
+        checked: (uri, outline) => this.publishDiagnostics(uri, outline),
+        failed: (message, err) => this.reportError(message, 'agent', err),
+        progress: (line) => this.log.debug(line),
+      },
+      { fileName: pathOf, document: (uri) => this.documents.get(uri) },
+    );
     this.manager = new PipelineManager(
       {
         metrics: (e) => {
           this.batcher.add(e);
           this.refreshCodeLenses(); // the Stop lens shows the score
         },
-        alert: (e) => void connection.sendNotification(AlertNotification.type, e),
+        alert: (e) => void connection.sendNotification(AlertNotification.type, redactDeep(e, this.knownSecrets)),
         status: (p) => {
           if (p.removed) this.batcher.forget(p.pipeline);
-          void connection.sendNotification(StatusNotification.type, p);
-          if (p.info.configUri) this.refreshCodeLenses();
+          void connection.sendNotification(StatusNotification.type, redactDeep(p, this.knownSecrets));
+          this.refreshCodeLenses(); // config-file lenses, and lenses on topics in source code
         },
         error: (message, origin, err) => this.reportError(message, origin, err),
       },
@@ -112,6 +146,9 @@ export class CleanAgentServer {
         secret: (name) => this.secret(name),
         get baselines() {
           return baselines.store;
+        },
+        get history() {
+          return histories.store;
         },
       },
     );
@@ -124,9 +161,14 @@ export class CleanAgentServer {
 
     c.onInitialize((params): InitializeResult => {
       const storage = (params.initializationOptions as { storagePath?: unknown } | undefined)?.storagePath;
-      if (typeof storage === 'string' && storage !== '') this.baselines.store = new BaselineStore(path.join(storage, 'baselines'));
+      if (typeof storage === 'string' && storage !== '') {
+        this.baselines.store = new BaselineStore(path.join(storage, 'baselines'));
+        this.histories.store = new HistoryStore(path.join(storage, 'history'));
+      }
       this.canAskConfiguration = !!params.capabilities.workspace?.configuration;
       this.canRefreshCodeLens = !!params.capabilities.workspace?.codeLens?.refreshSupport;
+      const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+      this.roots = folders.filter((u) => u.startsWith('file:')).map(pathOf);
       return {
         capabilities: {
           textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -142,41 +184,53 @@ export class CleanAgentServer {
     c.onDidChangeConfiguration(() => void this.readSettings());
     c.onShutdown(async () => {
       this.batcher.dispose();
+      this.checker.dispose();
       await this.manager.dispose();
     });
 
-    this.documents.onDidChangeContent((e) => this.publishDiagnostics(e.document));
+    this.documents.onDidChangeContent((e) => {
+      if (isCleanConfigFile(pathOf(e.document.uri))) this.checker.changed(e.document);
+    });
     this.documents.onDidClose((e) => {
-      this.models.delete(e.document.uri);
+      this.checker.closed(e.document.uri);
+      this.codeTopics.forget(e.document.uri);
       if (isCleanConfigFile(pathOf(e.document.uri))) void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     });
 
     c.onCompletion(
-      this.guard('completion', (p) => {
+      this.guard('completion', async (p) => {
         const doc = this.documents.get(p.textDocument.uri);
         if (!doc || !isCleanConfigFile(pathOf(doc.uri))) return [];
-        return completions(doc.getText(), doc.offsetAt(p.position), this.model(doc));
+        const outline = await this.checker.outlineForRequest(doc);
+        if (!outline || outline.oversize) return [];
+        return completions(doc.getText(), doc.offsetAt(p.position), outline);
       }),
     );
     c.onHover(
-      this.guard('hover', (p) => {
+      this.guard('hover', async (p) => {
         const doc = this.documents.get(p.textDocument.uri);
         if (!doc || !isCleanConfigFile(pathOf(doc.uri))) return null;
-        return hover(this.model(doc), doc.offsetAt(p.position));
+        const outline = await this.checker.outlineForRequest(doc);
+        // An outline of an older version has other offsets: no hover until the current one is checked.
+        if (!outline || outline.version !== doc.version) return null;
+        return hover(outline, doc.offsetAt(p.position), (o) => doc.positionAt(o));
       }),
     );
     c.onCodeLens(
-      this.guard('codeLens', (p) => {
+      this.guard('codeLens', async (p) => {
         const doc = this.documents.get(p.textDocument.uri);
+        if (doc && isSourceCodeFile(pathOf(doc.uri))) return this.codeTopics.lenses(doc.uri, pathOf(doc.uri), doc.version, doc.getText(), this.manager.list());
         if (!doc || !isCleanConfigFile(pathOf(doc.uri))) return [];
-        return codeLenses(this.model(doc), doc.uri, (name) => this.manager.findConfigured(doc.uri, name));
+        const outline = await this.checker.outlineForRequest(doc);
+        return outline ? codeLenses(outline, doc.uri, (name) => this.manager.findConfigured(doc.uri, name)) : [];
       }),
     );
     c.onDocumentSymbol(
-      this.guard('documentSymbol', (p) => {
+      this.guard('documentSymbol', async (p) => {
         const doc = this.documents.get(p.textDocument.uri);
         if (!doc || !isCleanConfigFile(pathOf(doc.uri))) return [];
-        return documentSymbols(this.model(doc));
+        const outline = await this.checker.outlineForRequest(doc);
+        return outline ? symbolsOf(outline) : [];
       }),
     );
 
@@ -190,12 +244,17 @@ export class CleanAgentServer {
     c.onRequest(AcceptNormalRequest.type, this.guard('acceptNormal', (p) => this.manager.acceptNormal(p)));
     c.onRequest(ResetBaselineRequest.type, this.guard('resetBaseline', (p) => this.manager.resetBaseline(p.pipeline)));
     c.onRequest(UndoBaselineRequest.type, this.guard('undoBaseline', (p) => this.manager.undoBaseline(p.pipeline)));
+    c.onRequest(ListTopicsRequest.type, this.guard('listTopics', (p) => listTopics(p?.url, { secret: (name) => this.secret(name) })));
+    c.onRequest(CheckAddressRequest.type, this.guard('checkAddress', (p) => checkAddress(p?.url, { secret: (name) => this.secret(name) })));
     c.onRequest(
       ResolveTopicRequest.type,
       this.guard('resolveTopic', async (p) => {
         const open = this.documents.get(p.uri);
-        const text = open ? open.getText() : await this.readDisk(p.uri);
-        return resolveTopic(text, pathOf(p.uri), p.position);
+        const file = pathOf(p.uri);
+        const text = open ? checkResolvableText(file, open.getText()) : await readResolvable(file);
+        // A source file names topics; the config files around it name the brokers.
+        const nearby = isSourceCodeFile(file) && p.uri.startsWith('file:') ? await nearbyConnections(file, this.roots) : [];
+        return redactDeep(resolveTopic(text, file, p.position, nearby), this.knownSecrets);
       }),
     );
 
@@ -203,38 +262,50 @@ export class CleanAgentServer {
     c.listen();
   }
 
+  /** Stops every pipeline (each saves its baseline): the process is about to exit on a signal. */
+  async stopAll(): Promise<void> {
+    this.batcher.dispose();
+    await this.manager.dispose();
+  }
+
   /** Wraps a handler: user mistakes become RequestFailed with their message; the unexpected is reported, never fatal. */
   private guard<P, R>(name: string, fn: (params: P) => R | Promise<R>): (params: P) => Promise<R | ResponseError<void>> {
     return async (params: P) => {
       try {
-        return await fn(params);
+        const result = await fn(params);
+        // Pipeline infos carry source texts (state messages from libraries): one redaction, as notifications get.
+        return TEXT_RESULTS.has(name) ? redactDeep(result, this.knownSecrets) : result;
       } catch (err) {
-        if (err instanceof PipelineRequestError || err instanceof UsageError) return new ResponseError<void>(ErrorCodes.InvalidParams, err.message);
-        if (err instanceof ResponseError) return err as ResponseError<void>;
+        const safe = (m: string) => redact(m, this.knownSecrets);
+        if (err instanceof PipelineRequestError || err instanceof UsageError) return new ResponseError<void>(ErrorCodes.InvalidParams, safe(err.message));
+        if (err instanceof ResponseError) return new ResponseError<void>(err.code, safe(err.message));
         this.reportError(`${name} failed: ${errorText(err)}`, 'agent', err);
-        return new ResponseError<void>(ErrorCodes.InternalError, `${name} failed inside the agent: ${errorText(err)}. The agent keeps running; see the Clean Streams output for details.`);
+        return new ResponseError<void>(ErrorCodes.InternalError, safe(`${name} failed inside the agent: ${errorText(err)}. The agent keeps running; see the Clean Streams output for details.`));
       }
     };
   }
 
   private async startPipeline(params: StartPipelineParams): Promise<PipelineInfo> {
+    const named = params as { name?: unknown; pipelineName?: unknown } | undefined;
+    const tooLong = nameTooLong('Pipeline name', named?.pipelineName) ?? nameTooLong('Pipeline name', named?.name);
+    if (tooLong) throw new PipelineRequestError(tooLong);
     const defaults = await this.readSettings();
     let req: PipelineRequest;
     if (params && 'configUri' in params && params.configUri) {
       const open = this.documents.get(params.configUri);
-      const text = open ? open.getText() : await this.readDisk(params.configUri);
-      const model = open ? this.model(open) : parseCleanConfig(text, pathOf(params.configUri));
-      const entry = model.pipelines.find((p) => p.name === params.pipelineName);
+      const model = await this.checkedOutline(params.configUri, open);
+      const index = model.pipelines.findIndex((p) => p.name === params.pipelineName);
+      const entry = model.pipelines[index];
       const file = pathOf(params.configUri).split(/[\\/]/).pop();
       if (!entry) {
         const names = model.pipelines.flatMap((p) => (p.name ? [p.name] : []));
         throw new PipelineRequestError(`${file} has no pipeline named "${params.pipelineName}"${names.length ? `; it has ${names.join(', ')}` : ''}.`);
       }
-      if (!entry.pipeline) {
-        const line = model.lines.position(entry.range.start).line + 1;
+      const p = configOf(model, index);
+      if (!p) {
+        const line = entry.line + 1;
         throw new PipelineRequestError(`Pipeline "${params.pipelineName}" in ${file} (line ${line}) cannot start: ${entry.error ?? 'it has errors'}`);
       }
-      const p = entry.pipeline;
       req = { name: p.name, spec: p.spec, settings: { ...defaults, ...p.settings }, configUri: params.configUri };
     } else {
       const inline = (params ?? {}) as Extract<StartPipelineParams, { url?: string }>;
@@ -256,6 +327,7 @@ export class CleanAgentServer {
       const name = inline.name ?? (spec.backend === 'file' ? spec.topic.split(/[\\/]/).pop()! : spec.backend === 'demo' ? `demo-${spec.topic}` : spec.topic);
       req = { name, spec, settings };
     }
+    if (typeof params?.id === 'string' && params.id !== '') req.id = params.id;
     return this.manager.start(req);
   }
 
@@ -266,6 +338,7 @@ export class CleanAgentServer {
       const raw = await this.connection.workspace.getConfiguration(SETTINGS_SECTION);
       const s = coerceAgentSettings(raw);
       this.logLevel = s.logLevel;
+      this.manager.budget.maxMemoryMB = s.maxMemoryMB;
       for (const line of s.ignored) this.log.warn(line);
       return s.pipelineDefaults;
     } catch (err) {
@@ -277,11 +350,16 @@ export class CleanAgentServer {
   private async secret(name: string): Promise<string | undefined> {
     try {
       const r = await this.connection.sendRequest(SecretRequest.type, { name });
-      if (r?.value !== undefined) return r.value;
+      if (r?.value !== undefined) {
+        this.knownSecrets.remember(r.value);
+        return r.value;
+      }
     } catch (err) {
       this.log.debug(`The client did not give the secret "${name}" (${errorText(err)}); trying CLEAN_SECRET_ in the environment.`);
     }
-    return secretFromEnv(name);
+    const value = await secretFromEnv(name);
+    this.knownSecrets.remember(value);
+    return value;
   }
 
   private async readDisk(uri: string): Promise<string> {
@@ -293,20 +371,26 @@ export class CleanAgentServer {
     }
   }
 
-  private model(doc: TextDocument): CleanConfigModel {
-    const cached = this.models.get(doc.uri);
-    if (cached && cached.version === doc.version) return cached.model;
-    const model = parseCleanConfig(doc.getText(), pathOf(doc.uri));
-    this.models.set(doc.uri, { version: doc.version, model });
-    return model;
+  /**
+   * The checked outline of a config file: exactly the open document's current version, or the file on disk (what
+   * starting one of its pipelines needs). Checked off this thread either way, with the same size limit.
+   */
+  private async checkedOutline(uri: string, open: TextDocument | undefined): Promise<ConfigOutline> {
+    const text = open ? undefined : await this.readDisk(uri);
+    const outline = open ? await this.checker.outlineOf(open) : await this.checker.checkText(uri, text!);
+    if (!outline) throw new PipelineRequestError(`${pathOf(uri)} could not be checked (it changed, closed, or the check failed); try again.`);
+    if (outline.oversize) throw new PipelineRequestError(oversizeMessage(pathOf(uri), Buffer.byteLength(open ? open.getText() : text!, 'utf8')));
+    return outline;
   }
 
-  private publishDiagnostics(doc: TextDocument): void {
-    if (!isCleanConfigFile(pathOf(doc.uri))) return;
+  /** A version was checked: publish its diagnostics while it is still the current one, and refresh the lenses. */
+  private publishDiagnostics(uri: string, outline: ConfigOutline): void {
+    const doc = this.documents.get(uri);
+    if (!doc || doc.version !== outline.version) return; // a newer version is on its way
     try {
-      void this.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: toDiagnostics(this.model(doc)) });
+      void this.connection.sendDiagnostics({ uri, version: outline.version, diagnostics: redactDeep(diagnosticsOf(outline), this.knownSecrets) });
     } catch (err) {
-      this.reportError(`Checking ${pathOf(doc.uri)} failed: ${errorText(err)}`, 'agent', err);
+      this.reportError(`Publishing the diagnostics of ${pathOf(uri)} failed: ${errorText(err)}`, 'agent', err);
     }
     this.refreshCodeLenses();
   }
@@ -324,8 +408,10 @@ export class CleanAgentServer {
 
   private reportError(message: string, origin: string, err?: unknown): void {
     try {
-      this.connection.console.error(err instanceof Error && err.stack ? `${message}\n${err.stack}` : message);
-      void this.connection.sendNotification(AgentErrorNotification.type, { message, origin, stack: err instanceof Error ? err.stack : undefined });
+      const stack = err instanceof Error && err.stack ? redact(err.stack, this.knownSecrets) : undefined;
+      const text = redact(message, this.knownSecrets);
+      this.connection.console.error(stack ? `${text}\n${stack}` : text);
+      void this.connection.sendNotification(AgentErrorNotification.type, { message: text, origin, stack });
     } catch {
       // The connection itself is gone; nothing left to tell.
     }
@@ -333,6 +419,9 @@ export class CleanAgentServer {
 }
 
 const SPEC_BACKENDS = ['kafka', 'redis', 'pulsar', 'file', 'demo'];
+
+/** Requests whose results hold pipeline infos or messages (not metrics history or stream samples). */
+const TEXT_RESULTS = new Set(['startPipeline', 'stopPipeline', 'pausePipeline', 'resumePipeline', 'listPipelines', 'acceptNormal', 'resetBaseline', 'undoBaseline', 'checkAddress', 'listTopics']);
 
 /** A SourceSpec from the wire, checked enough that a malformed one is refused rather than crashing later. */
 function checkedSpec(raw: unknown): SourceSpec {
@@ -343,6 +432,10 @@ function checkedSpec(raw: unknown): SourceSpec {
   if (typeof s.topic !== 'string' || s.topic === '') throw new PipelineRequestError('spec.topic must name the topic, stream, file or demo scenario.');
   if (s.brokers !== undefined && !(Array.isArray(s.brokers) && s.brokers.every((b) => typeof b === 'string'))) {
     throw new PipelineRequestError('spec.brokers must be a list of host:port strings.');
+  }
+  if (s.brokers !== undefined) {
+    const list = parseBrokerList(s.brokers, 'spec');
+    if ('problem' in list) throw new PipelineRequestError(`spec.brokers: ${list.problem}`);
   }
   const from = s.from && typeof s.from === 'object' && typeof (s.from as { kind?: unknown }).kind === 'string' ? s.from : { kind: 'latest' as const };
   return { ...s, backend: s.backend, topic: s.topic, from } as SourceSpec;

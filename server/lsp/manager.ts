@@ -11,10 +11,15 @@ import { createSource } from '../sources/index';
 import type { Logger, SourceContext, SourceSpec, StreamSource } from '../sources/types';
 import type { AcceptNormalParams, BaselineChangeResult, HistoryParams, HistoryResult, PipelineInfo, SamplesParams, StatusParams } from '../../shared/protocol';
 import { cliCommandOf, sourceUrlOf } from './cliCommand';
-import { PipelineHistoryRing } from './history';
+import { PipelineHistoryRing, type HistoryStore } from './history';
+import { BudgetError, MemoryBudget, formatBytes } from '../engine/budget';
+import { nameTooLong } from '../engine/names';
+import { credentialProblem } from '../secrets/credentials';
 
 export interface PipelineRequest {
   name: string;
+  /** The id to take when free: a pipeline restored after an agent restart keeps its id. */
+  id?: string;
   spec: SourceSpec;
   settings: PipelineSettings;
   configUri?: string;
@@ -35,6 +40,10 @@ export interface ManagerOptions {
   createSource?: (spec: SourceSpec, ctx: SourceContext) => Promise<StreamSource>;
   /** Where each pipeline's learned baseline is kept (the extension's storage); none: learnt anew each start. */
   baselines?: BaselineStore;
+  /** Where each pipeline's history archive is saved (the extension's storage); none: a restart starts the chart empty. */
+  history?: HistoryStore;
+  /** The agent's memory budget in MB (clean.maxMemoryMB); the default when absent. */
+  maxMemoryMB?: number;
 }
 
 /** A request whose pipeline or parameters are wrong; the message says what to do. */
@@ -55,35 +64,60 @@ interface Managed {
   running: Promise<void>;
   removed: boolean;
   canUndo: boolean;
+  /** When the history archive was last saved (0: not yet). */
+  historySavedAt: number;
 }
 
 export class PipelineManager {
   private readonly pipelines = new Map<string, Managed>();
+  /** Every pipeline reserves its estimated footprint here when it starts; a start over the budget is refused. */
+  readonly budget: MemoryBudget;
 
   constructor(
     private readonly events: ManagerEvents,
     private readonly options: ManagerOptions,
-  ) {}
+  ) {
+    this.budget = new MemoryBudget(options.maxMemoryMB);
+  }
 
-  /** Starts a pipeline, or returns the active one of the same name and origin; a stopped or failed one is replaced. */
+  /**
+   * Starts a pipeline, or returns the active one that is the same pipeline (marked `reused`): the same config file
+   * entry, or for an inline start the same source (a different address or credentials is a different pipeline, under
+   * `name (2)`). A stopped or failed one under the id is replaced. `req.id` (a restart restoring a pipeline) is
+   * taken when free.
+   */
   start(req: PipelineRequest): PipelineInfo {
+    // Before anything quotes or builds on them: a 50 MB name is refused, not echoed.
+    const tooLong = nameTooLong('Pipeline name', req.name) ?? nameTooLong('Secret name', req.spec.auth?.secret);
+    if (tooLong) throw new PipelineRequestError(tooLong);
+    // Every start passes the one credential check, whichever way its spec came (url, spec, clean.yaml).
+    const credential = credentialProblem({ spec: req.spec }, 'spec');
+    if (credential) throw new PipelineRequestError(credential);
     let config: PipelineConfig;
     try {
       config = resolvePipelineConfig(req.settings);
     } catch (err) {
       throw new PipelineRequestError(`Pipeline "${req.name}": ${(err as Error).message}`);
     }
-    let id = req.name;
+    const base = req.id ?? req.name;
+    let id = base;
     for (let n = 2; ; n++) {
       const existing = this.pipelines.get(id);
       if (!existing) break;
-      const sameOrigin = existing.request.configUri === req.configUri;
-      if (sameOrigin && isActive(existing)) return this.info(existing);
-      if (sameOrigin || !isActive(existing)) {
+      const same = samePipeline(existing.request, req);
+      if (same && isActive(existing)) return { ...this.info(existing), reused: true };
+      if (same || !isActive(existing)) {
         this.forget(existing);
+        // Another source under a freed id starts its chart afresh; the same pipeline keeps its past.
+        if (!same) this.options.history?.remove(id);
         break;
       }
-      id = `${req.name} (${n})`;
+      id = `${base} (${n})`;
+    }
+    try {
+      this.budget.reserve(id, req.name, config);
+    } catch (err) {
+      throw err instanceof BudgetError ? new PipelineRequestError(err.message) : err;
     }
     const makeSource = this.options.createSource ?? createSource;
     const pipeline = new RealtimePipeline(id, (ctx) => makeSource(req.spec, ctx), config, {
@@ -92,15 +126,26 @@ export class PipelineManager {
       baseline: this.options.baselines,
     });
     const history = new PipelineHistoryRing(id, config.qualityThreshold, pickThresholds(config));
-    const m: Managed = { id, request: req, config, pipeline, history, running: Promise.resolve(), removed: false, canUndo: this.options.baselines?.hasPrevious(id) ?? false };
+    const saved = this.options.history?.load(id);
+    if (saved) history.restore(saved);
+    const m: Managed = { id, request: req, config, pipeline, history, running: Promise.resolve(), removed: false, canUndo: this.options.baselines?.hasPrevious(id) ?? false, historySavedAt: Date.now() };
     this.pipelines.set(id, m);
     pipeline.on('metrics', (e) => {
       m.last = e;
+      // Records wider than the estimate assumed: the reservation grows, so that later starts see it.
+      const over = this.budget.track(id, pipeline.engine.fieldStates.length);
+      if (over) this.options.log.warn(`[${id}] its records carry ${over.fields} fields: it now needs about ${formatBytes(over.total)}, and the agent is over its ${this.budget.maxMemoryMB} MB budget. Lower windowSize or maxFields, or raise clean.maxMemoryMB.`);
       history.addMetrics(e);
+      if (e.time - m.historySavedAt >= HISTORY_SAVE_MS) void this.saveHistory(m);
       this.events.metrics(e);
     });
     const onAlert = (e: AlertEvent | RecoveredEvent) => {
       history.addAlert(e);
+      // The records behind the alert, as they were when it fired, for "Show Samples" on it later.
+      if (e.type === 'alert') {
+        const behind = new Set(e.samples.map((x) => x.record));
+        history.keepAlertSamples(e, pipeline.samples(e.detector, SAMPLE_LOOKUP).filter((x) => behind.has(x.record)));
+      }
       this.events.alert(e);
     };
     pipeline.on('alert', onAlert);
@@ -123,6 +168,7 @@ export class PipelineManager {
     const info = this.info(m);
     if (remove) {
       this.forget(m);
+      this.options.history?.remove(m.id);
       this.events.status({ type: 'status', pipeline: m.id, time: Date.now(), state: 'stopped', message: 'removed', info, removed: true });
     }
     return info;
@@ -189,6 +235,8 @@ export class PipelineManager {
     if (params.detector !== undefined && !m.config.detectors.includes(params.detector)) {
       throw new PipelineRequestError(`Pipeline "${m.id}" does not run the ${params.detector} detector; it runs ${m.config.detectors.join(', ')}.`);
     }
+    // An alert's own records, as kept when it fired; the newest flagged records would be other ones by now.
+    if (typeof params.alert === 'number') return m.history.alertSamples(params.alert, params.detector ?? null).slice(0, limit);
     return m.pipeline.samples(params.detector ?? null, limit);
   }
 
@@ -227,7 +275,20 @@ export class PipelineManager {
       } catch (err) {
         this.options.log.warn(`[${m.id}] stopping: ${errorText(err)}`);
       }
+      await this.saveHistory(m);
     }));
+  }
+
+  /** Saves a pipeline's history archive; a failure is logged (the chart only loses its past after a restart). */
+  private async saveHistory(m: Managed): Promise<void> {
+    const store = this.options.history;
+    if (!store || m.removed) return;
+    m.historySavedAt = Date.now();
+    try {
+      await store.save(m.history.toSaved(m.historySavedAt));
+    } catch (err) {
+      this.options.log.warn(`[${m.id}] could not save its chart history to ${store.dir}: ${errorText(err)}`);
+    }
   }
 
   private get(id: string): Managed {
@@ -242,13 +303,26 @@ export class PipelineManager {
   private forget(m: Managed): void {
     m.removed = true;
     this.pipelines.delete(m.id);
+    this.budget.release(m.id);
     void m.pipeline.stop();
   }
 }
 
+/** The same pipeline: one config file entry (whatever the file says now), or one inline source, wherever from. */
+export function samePipeline(a: PipelineRequest, b: PipelineRequest): boolean {
+  if (a.configUri !== b.configUri) return false;
+  if (a.configUri !== undefined) return a.name === b.name;
+  return a.name === b.name && sourceUrlOf({ ...a.spec, from: { kind: 'latest' } }) === sourceUrlOf({ ...b.spec, from: { kind: 'latest' } });
+}
+
+/** A running pipeline saves its history archive this often (and when the agent shuts down): a crash loses at most this much. */
+const HISTORY_SAVE_MS = 30_000;
+/** How far back the alert's own samples are looked for among the latest flagged records. */
+const SAMPLE_LOOKUP = 20;
+
 function isActive(m: Managed): boolean {
   const s = m.pipeline.state;
-  return s === 'connecting' || s === 'running' || s === 'reconnecting' || s === 'paused';
+  return s === 'connecting' || s === 'waiting' || s === 'running' || s === 'reconnecting' || s === 'paused';
 }
 
 function pickThresholds(c: PipelineConfig): Partial<Record<DetectorName, number>> {

@@ -2,6 +2,7 @@
 import { DETECTORS, parseInterval } from '../engine/config';
 import type { DetectorName, PipelineSettings } from '../engine/config';
 import type { AgentSettings, WirePipelineSettings } from '../../shared/protocol';
+import { DEFAULT_MAX_MEMORY_MB, checkMaxMemoryMB } from '../engine/budget';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: LogLevel[] = ['error', 'warn', 'info', 'debug'];
@@ -10,13 +11,15 @@ export interface CoercedSettings {
   /** Defaults for pipelines that do not set their own. */
   pipelineDefaults: PipelineSettings;
   logLevel: LogLevel;
+  /** The agent's memory budget (clean.maxMemoryMB). */
+  maxMemoryMB: number;
   /** One line per ignored value, for the log. */
   ignored: string[];
 }
 
 export function coerceAgentSettings(raw: unknown): CoercedSettings {
   const s = (raw && typeof raw === 'object' ? raw : {}) as AgentSettings & Record<string, unknown>;
-  const out: CoercedSettings = { pipelineDefaults: {}, logLevel: 'info', ignored: [] };
+  const out: CoercedSettings = { pipelineDefaults: {}, logLevel: 'info', maxMemoryMB: DEFAULT_MAX_MEMORY_MB, ignored: [] };
   const d = out.pipelineDefaults;
   if (s.windowSize !== undefined && s.windowSize !== null) {
     if (Number.isInteger(s.windowSize) && (s.windowSize as number) > 0) d.windowSize = s.windowSize;
@@ -39,6 +42,11 @@ export function coerceAgentSettings(raw: unknown): CoercedSettings {
     if (known.length) d.detectors = known;
   }
   if (typeof s.logLevel === 'string' && (LOG_LEVELS as string[]).includes(s.logLevel)) out.logLevel = s.logLevel as LogLevel;
+  if (s.maxMemoryMB !== undefined && s.maxMemoryMB !== null) {
+    const m = checkMaxMemoryMB(s.maxMemoryMB);
+    if ('mb' in m) out.maxMemoryMB = m.mb;
+    else out.ignored.push(`clean.maxMemoryMB ${m.problem}; using ${DEFAULT_MAX_MEMORY_MB}`);
+  }
   return out;
 }
 

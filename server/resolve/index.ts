@@ -10,7 +10,9 @@ import type { SourceSpec } from '../sources/types';
 import { isCleanConfigFile } from '../../shared/protocol';
 import type { ResolveTopicResult, ResolvedConnection, TopicCandidate } from '../../shared/protocol';
 import { sourceUrlOf } from '../lsp/cliCommand';
+import { codeLanguageOf, readCode } from './code';
 import { readCompose } from './compose';
+import { withSecretPointer, type SecretPointer } from './secretPointer';
 import { emptyFindings } from './found';
 import type { Findings, FoundTopic } from './found';
 import { envEntries, propertiesEntries, readKeyed, yamlEntries } from './keyed';
@@ -20,6 +22,7 @@ export type FileKind = ResolveTopicResult['fileKind'];
 export function fileKindOf(fileName: string, text: string): FileKind {
   const base = path.basename(fileName).toLowerCase();
   if (isCleanConfigFile(base)) return 'clean';
+  if (codeLanguageOf(base)) return 'code';
   if (/^(docker-)?compose([.-][\w.-]*)?\.ya?ml$/.test(base)) return 'compose';
   if (/^(application|bootstrap)([-.][\w-]+)?\.ya?ml$/.test(base)) return 'spring';
   if (/\.properties$/.test(base)) return 'properties';
@@ -29,7 +32,8 @@ export function fileKindOf(fileName: string, text: string): FileKind {
   return 'unknown';
 }
 
-export function resolveTopic(text: string, fileName: string, position?: Position): ResolveTopicResult {
+/** `nearby`: connections of the config files around a source file (nearby.ts); the file's own come first. */
+export function resolveTopic(text: string, fileName: string, position?: Position, nearby: ResolvedConnection[] = []): ResolveTopicResult {
   const kind = fileKindOf(fileName, text);
   const lines = new LineIndex(text);
   let found: Findings;
@@ -38,6 +42,14 @@ export function resolveTopic(text: string, fileName: string, position?: Position
   } catch {
     found = emptyFindings(); // a file we cannot read as its kind names nothing we can trust
   }
+  found.connections.push(...nearby);
+  // A password found in the file never leaves: its connection points to a stored secret instead.
+  let pointer: SecretPointer | undefined;
+  found.connections = found.connections.map((c) => {
+    const safe = withSecretPointer(c);
+    pointer ??= safe.pointer;
+    return safe.conn;
+  });
   const toRange = (r: OffsetRange) => ({ start: lines.position(r.start), end: lines.position(r.end) });
   const urlFor = (t: FoundTopic): string | undefined => {
     if (t.url) return t.url;
@@ -65,6 +77,7 @@ export function resolveTopic(text: string, fileName: string, position?: Position
     return c;
   });
   const result: ResolveTopicResult = { connections: found.connections, candidates, fileKind: kind };
+  if (pointer) result.secret = pointer;
 
   let chosen: number = -1;
   if (position) {
@@ -102,6 +115,8 @@ function reasonFor(kind: FileKind, count: number, base: string): string {
       return `${base} has no *_TOPIC, *_TOPICS or *_STREAM variable.`;
     case 'connect':
       return `This connector config has no topics, topic or kafka.topic setting.`;
+    case 'code':
+      return `${base} has no producer, consumer or XADD call that names a topic or stream as a string (or a constant bound to one).`;
     case 'unknown':
       return `${base} is not a file kind Clean Streams reads (clean.yaml, docker-compose, Spring application.yml/.properties, .env, Kafka Connect JSON, YAML or JSON with a topic key).`;
     default:
@@ -127,6 +142,8 @@ function findIn(kind: FileKind, text: string, fileName: string): Findings {
       return readKeyed(text, yamlEntries(text), 'json');
     case 'yaml':
       return readKeyed(text, yamlEntries(text), 'yaml');
+    case 'code':
+      return readCode(text, fileName);
     default:
       return emptyFindings();
   }

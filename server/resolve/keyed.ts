@@ -82,7 +82,8 @@ export function readKeyed(text: string, entries: KeyedValue[], kind: KeyedKind):
     if (value === undefined || value === '') continue;
     if (/(^|[._-])bootstrap[._-]servers$/.test(k) || /^(kafka_brokers|kafka_bootstrap_servers|bootstrap_servers|kafka\.brokers|kafka_broker_list)$/.test(k)) {
       if (!brokers) {
-        brokers = listenerAddresses(value);
+        // With user-info (`user:pw@host:9092`) every entry is kept as written, for resolveTopic to strip.
+        brokers = value.includes('@') ? [] : listenerAddresses(value);
         if (brokers.length === 0) brokers = value.split(',').map((s) => s.trim()).filter(Boolean);
         // Spring lists: spring.kafka.bootstrap-servers[0] is joined below.
         brokersOrigin = e.key;
@@ -104,7 +105,8 @@ export function readKeyed(text: string, entries: KeyedValue[], kind: KeyedKind):
   if (brokers && brokers.length) out.connections.push({ backend: 'kafka', brokers, origin: brokersOrigin });
   if (redis.url || redis.host) {
     const url = redis.url ?? `redis://${redis.host}:${redis.port ?? 6379}`;
-    out.connections.unshift({ backend: 'redis', url: url.replace(/\/\/[^@/]*:[^@/]*@/, '//'), origin: redis.origin ?? 'redis', ...(redis.username ? { auth: { username: redis.username } } : {}) });
+    // A password in it is turned into a secret pointer by resolveTopic, never passed on.
+    out.connections.unshift({ backend: 'redis', url, origin: redis.origin ?? 'redis', ...(redis.username ? { auth: { username: redis.username } } : {}) });
     // Keep kafka first when both exist: topics are more often Kafka's.
     out.connections.sort((a, b) => order(a.backend) - order(b.backend));
   }
@@ -124,7 +126,11 @@ export function readKeyed(text: string, entries: KeyedValue[], kind: KeyedKind):
         backend = 'redis';
       }
     } else if (kind === 'spring' || kind === 'properties') {
-      isTopic = /topics?$/.test(last) || /topic-?name$/.test(last);
+      // Any key path with a topic segment names one (`app.kafka.topics.orders: orders`); below the last
+      // segment a number or a flag is a setting of the topic (`…topics.orders.partitions: 3`), not a name.
+      const segments = k.split('.').map((x) => x.replace(/\[\d+\]$/, ''));
+      const isTopicWord = (x: string) => /topics?$/.test(x) || /topic-?name$/.test(x);
+      isTopic = isTopicWord(last) || (segments.slice(0, -1).some(isTopicWord) && !/^(\d+(\.\d+)?|true|false)$/i.test(e.value.trim()));
     } else {
       isTopic = last === 'topic' || last === 'topics' || last === 'stream' || last === 'streams';
       if (last.startsWith('stream')) backend = 'redis';

@@ -5,15 +5,24 @@ import { InterruptibleSleep } from './pause';
 
 const CHUNK = 1 << 20;
 const POLL_MS = 200;
+/** The engine's default maxMessageBytes, for a context that does not say. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
+/** What a too-large line keeps of itself, for its sample. */
+const HEAD_BYTES = 256;
 
 /**
  * JSON Lines replay (one message per line; blank lines skipped), and with `follow` a tail of a growing
- * file (like `tail -f`, restarting from the top when the file is truncated). Positions are line numbers.
+ * file (like `tail -f`, restarting from the top, at line 1, when the file is truncated). Positions are line numbers.
+ *
+ * A line is buffered only up to maxMessageBytes: past it, the line is passed on as too large (its first bytes
+ * and `oversize`, which the engine counts as a `parse` issue) and the rest is skipped up to the next newline
+ * without being kept, so a file with no newline (or /dev/zero) is read in constant memory and linear time.
  */
 export class FileSource implements StreamSource {
   readonly description: string;
   private readonly path: string;
   private readonly follow: boolean;
+  private readonly maxMessageBytes: number;
   private handle: fs.FileHandle | null = null;
   private closed = false;
   private readonly pause = new InterruptibleSleep();
@@ -21,6 +30,7 @@ export class FileSource implements StreamSource {
   constructor(private readonly spec: SourceSpec, private readonly ctx: SourceContext) {
     this.path = spec.topic;
     this.follow = spec.options?.follow === true;
+    this.maxMessageBytes = ctx.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.description = `file ${spec.topic}${this.follow ? ' (follow)' : ''}`;
   }
 
@@ -40,11 +50,17 @@ export class FileSource implements StreamSource {
   async *consume(): AsyncIterable<SourceMessage[]> {
     const fh = this.handle;
     if (!fh) throw new SourceError('FileSource.consume() called before connect()');
+    const limit = this.maxMessageBytes;
     let offset = 0;
     if (this.follow && this.spec.from.kind === 'latest') offset = (await fh.stat()).size;
     let line = 0;
-    let carry: Buffer | null = null;
+    /** The start of a line that a chunk did not finish, in pieces: joined once, when the line ends. */
+    let parts: Buffer[] = [];
+    let partBytes = 0;
+    /** Inside a line already passed on as too large: everything up to its newline is dropped. */
+    let skipping = false;
     const buf = Buffer.allocUnsafe(CHUNK);
+    const tooLarge = (head: Buffer, bytes: number): SourceMessage => ({ value: Buffer.from(head.subarray(0, HEAD_BYTES)), oversize: bytes, position: line });
     while (!this.closed) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, offset);
       if (bytesRead === 0) {
@@ -53,33 +69,65 @@ export class FileSource implements StreamSource {
         if (size < offset) {
           this.ctx.log.info(`${this.path} was truncated; reading it again from the top`);
           offset = 0;
-          carry = null;
+          line = 0;
+          parts = [];
+          partBytes = 0;
+          skipping = false;
           continue;
         }
         await this.pause.sleep(POLL_MS);
         continue;
       }
       offset += bytesRead;
-      // Lines are copied out of the shared read buffer, as it is reused for the next chunk.
-      const data: Buffer = carry ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
-      carry = null;
+      // Inside a too-large line with no end in sight (/dev/zero): nothing to copy.
+      if (skipping && buf.subarray(0, bytesRead).indexOf(10) < 0) continue;
+      // Lines are views of one copy of the chunk, as the read buffer is reused for the next chunk.
+      const data = Buffer.from(buf.subarray(0, bytesRead));
       const batch: SourceMessage[] = [];
       let start = 0;
       for (;;) {
         const nl = data.indexOf(10, start);
         if (nl < 0) break;
-        line++;
-        const end = nl > start && data[nl - 1] === 13 ? nl - 1 : nl;
-        if (end > start) batch.push({ value: data.subarray(start, end), position: line });
+        if (skipping) skipping = false; // the end of a line already passed on
+        else {
+          line++;
+          if (partBytes === 0) {
+            const end = nl > start && data[nl - 1] === 13 ? nl - 1 : nl;
+            if (end > start) batch.push({ value: data.subarray(start, end), position: line });
+          } else {
+            const total = partBytes + nl - start;
+            if (total > limit + 1) batch.push(tooLarge(parts[0], total));
+            else {
+              parts.push(data.subarray(start, nl));
+              const whole = Buffer.concat(parts, total);
+              const end = total > 0 && whole[total - 1] === 13 ? total - 1 : total;
+              if (end > 0) batch.push({ value: whole.subarray(0, end), position: line });
+            }
+            parts = [];
+            partBytes = 0;
+          }
+        }
         start = nl + 1;
       }
-      if (start < data.length) carry = data.subarray(start);
+      if (start < data.length && !skipping) {
+        parts.push(data.subarray(start));
+        partBytes += data.length - start;
+        // Over the limit (a CR before the newline aside) before it even ended: pass it on now, drop the rest.
+        if (partBytes > limit + 1) {
+          line++;
+          batch.push(tooLarge(parts[0], partBytes));
+          parts = [];
+          partBytes = 0;
+          skipping = true;
+        }
+      }
       if (batch.length) yield batch;
     }
-    if (carry && carry.length && !this.closed) {
+    if (partBytes > 0 && !this.closed) {
       line++;
-      const end = carry[carry.length - 1] === 13 ? carry.length - 1 : carry.length;
-      if (end > 0) yield [{ value: carry.subarray(0, end), position: line }];
+      const whole = Buffer.concat(parts, partBytes);
+      const end = whole[partBytes - 1] === 13 ? partBytes - 1 : partBytes;
+      if (end > 0) yield [{ value: whole.subarray(0, end), position: line }];
     }
   }
 

@@ -21,10 +21,16 @@ import type { Admin, KafkaConfig, KafkaMessage, LogEntry, SASLOptions } from 'ka
 import type { SourceContext, SourceMessage, SourceSpec, StreamSource } from './types';
 import { isSharedView } from './types';
 import { SourceError } from './types';
+import { parseBrokerList } from './brokers';
+import { redact } from '../secrets/redact';
+import { missingTopicMessage } from './missingTopic';
 
 const BACKOFF_START_MS = 500;
 const BACKOFF_CAP_MS = 8000;
 const TOPIC_CREATION_ATTEMPTS = 8;
+/** Polling the metadata for a topic that does not exist yet: soon at first, then every 5 s. */
+const TOPIC_WAIT_START_MS = 500;
+const TOPIC_WAIT_CAP_MS = 5000;
 const FETCHER_ROLE = 'clean-streams-kafka-fetcher';
 /** Batches the fetch thread may post before the engine has taken them: bounded memory, yet decoding never stalls on one batch. */
 const FETCH_THREAD_AHEAD = 4;
@@ -139,7 +145,8 @@ export function describeKafkaError(err: unknown, where: KafkaWhere): KafkaFailur
   }
   const last = chain[chain.length - 1];
   const retriable = chain.some((e) => e.retriable === true) || chain[0].name === 'KafkaJSNumberOfRetriesExceeded';
-  const detail = last.type ? `${last.type}: ${text(last)}` : text(last);
+  // kafkajs texts can quote broker strings as written: they pass the one redaction before any user sees them.
+  const detail = redact(last.type ? `${last.type}: ${text(last)}` : text(last));
   return { code: 'kafka', retriable, message: `${at}, topic "${where.topic}": ${detail}` };
 }
 
@@ -589,7 +596,10 @@ export class KafkaSource implements StreamSource {
   private readonly maxBytesPerPartition: number;
   private readonly maxWaitMs: number;
   private readonly sessionTimeoutMs: number;
+  /** Ask the broker to create a missing topic (`autoCreate=true`); off by default, the monitor is a passive observer. */
   private readonly autoCreate: boolean;
+  /** The topic did not exist when the monitor started, so everything in it arrived since: read it from the beginning. */
+  private appeared = false;
   private fetchThread: boolean;
   private client: FetchPlan['client'] | null = null;
   private admin: Admin | null = null;
@@ -604,16 +614,19 @@ export class KafkaSource implements StreamSource {
   private secretValue: string | undefined;
 
   constructor(private readonly spec: SourceSpec, private readonly ctx: SourceContext, opts: KafkaSourceOptions = {}) {
-    this.brokers = spec.brokers ?? [];
     this.topic = spec.topic;
-    if (this.brokers.length === 0) throw new SourceError('Name the Kafka brokers, for example kafka://127.0.0.1:9092/orders.', 'config');
+    if (!spec.brokers?.length) throw new SourceError('Name the Kafka brokers, for example kafka://127.0.0.1:9092/orders.', 'config');
+    // Every broker parses, or the source is refused: none is ever dropped, none carries a password.
+    const list = parseBrokerList(spec.brokers, 'spec');
+    if ('problem' in list) throw new SourceError(list.problem, 'config');
+    this.brokers = list.brokers;
     if (!this.topic) throw new SourceError('Name the Kafka topic to watch, for example kafka://127.0.0.1:9092/orders.', 'config');
     const o = spec.options ?? {};
     this.maxBytes = opts.maxBytes ?? positiveOption(o.maxBytes, 'maxBytes', DEFAULT_MAX_BYTES);
     this.maxBytesPerPartition = opts.maxBytesPerPartition ?? positiveOption(o.maxBytesPerPartition, 'maxBytesPerPartition', DEFAULT_MAX_BYTES_PER_PARTITION);
     this.maxWaitMs = opts.maxWaitMs ?? positiveOption(o.maxWaitMs, 'maxWaitMs', 500);
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? positiveOption(o.sessionTimeoutMs, 'sessionTimeoutMs', 30_000);
-    this.autoCreate = o.autoCreate !== false;
+    this.autoCreate = o.autoCreate === true || o.autoCreate === 'true';
     this.fetchThread = opts.fetchThread ?? o.fetchThread !== false;
     const auth = spec.auth;
     this.where = {
@@ -722,7 +735,7 @@ export class KafkaSource implements StreamSource {
       if (password === undefined) {
         throw new SourceError(
           `The secret "${auth.secret}" for Kafka user "${auth.username}" at ${this.where.brokers} is not set. ` +
-            `Store it in VS Code (Clean Streams: Set Secret) or export CLEAN_SECRET_${auth.secret.toUpperCase().replace(/[^A-Z0-9]/g, '_')} for the CLI.`,
+            `Store it in VS Code (Clean: Set Secret…) or export CLEAN_SECRET_${auth.secret.toUpperCase().replace(/[^A-Z0-9]/g, '_')} for the CLI.`,
           'auth',
         );
       }
@@ -757,13 +770,33 @@ export class KafkaSource implements StreamSource {
 
   /** kafkajs' own lines go to debug (the source reports outages itself), with the password masked should one ever appear. */
   private logLine(line: string): void {
-    this.ctx.log.debug(this.secretValue ? line.split(this.secretValue).join('***') : line);
+    this.ctx.log.debug(redact(line, this.secretValue ? [this.secretValue] : []));
   }
 
-  /** The topic must exist, or be created by the broker on a consumer's request when it auto-creates topics. */
+  /**
+   * The topic must exist: a missing one is waited for (status `waiting`, the metadata polled with backoff; the
+   * admin client's metadata requests never auto-create), unless `autoCreate=true` asks the broker to create it.
+   */
   private async ensureTopic(kafka: Kafka): Promise<void> {
-    if ((await this.admin!.listTopics()).includes(this.topic)) return;
-    if (!this.autoCreate) throw { type: 'UNKNOWN_TOPIC_OR_PARTITION', message: `Unknown topic ${this.topic}` } satisfies ErrorShape;
+    let topics = await this.admin!.listTopics();
+    if (topics.includes(this.topic)) return;
+    if (!this.autoCreate) {
+      let backoff = TOPIC_WAIT_START_MS;
+      while (!topics.includes(this.topic)) {
+        const existing = topics.filter((t) => !t.startsWith('__'));
+        this.ctx.status('waiting', missingTopicMessage('topic', this.topic, this.where.brokers, existing));
+        this.ctx.log.debug(`${this.description}: no topic "${this.topic}" in the metadata; looking again in ${backoff / 1000} s`);
+        if (!this.closed) await this.pause(backoff);
+        if (this.closed) throw new SourceError(`Stopped while waiting for topic "${this.topic}" on Kafka at ${this.where.brokers}.`, 'closed');
+        backoff = Math.min(backoff * 2, TOPIC_WAIT_CAP_MS);
+        topics = await this.admin!.listTopics();
+      }
+      this.appeared = true;
+      const message = `Topic "${this.topic}" appeared on Kafka at ${this.where.brokers}; reading it from the beginning`;
+      this.ctx.log.info(message);
+      this.ctx.status('connecting', message);
+      return;
+    }
     const consumer = kafka.consumer({ groupId: `${this.groupId}-0`, allowAutoTopicCreation: true });
     try {
       await consumer.connect();
@@ -781,7 +814,8 @@ export class KafkaSource implements StreamSource {
     if (from.kind === 'time') {
       for (const p of await admin.fetchTopicOffsetsByTimestamp(this.topic, from.time)) this.nextOffsets.set(p.partition, p.offset);
     } else {
-      for (const p of await admin.fetchTopicOffsets(this.topic)) this.nextOffsets.set(p.partition, from.kind === 'earliest' ? p.low : p.high);
+      const earliest = from.kind === 'earliest' || this.appeared;
+      for (const p of await admin.fetchTopicOffsets(this.topic)) this.nextOffsets.set(p.partition, earliest ? p.low : p.high);
     }
   }
 
@@ -844,17 +878,22 @@ export class KafkaSource implements StreamSource {
   private async waitBeforeRetry(failure: KafkaFailure, backoff: number): Promise<number> {
     this.ctx.status('reconnecting', `${failure.message} Retrying in ${Math.round(backoff / 100) / 10} s.`);
     this.ctx.log.warn(`${this.description}: ${failure.message}`);
-    await new Promise<void>((resolve) => {
+    await this.pause(backoff);
+    return Math.min(backoff * 2, BACKOFF_CAP_MS);
+  }
+
+  /** Waits ms, or less when close() wakes it. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.wake = null;
         resolve();
-      }, backoff);
+      }, ms);
       this.wake = () => {
         clearTimeout(t);
         this.wake = null;
         resolve();
       };
     });
-    return Math.min(backoff * 2, BACKOFF_CAP_MS);
   }
 }

@@ -10,12 +10,16 @@ import WebSocket from 'ws';
 import type { SourceContext, SourceMessage, StartPosition } from './types';
 import { SourceError } from './types';
 import type { PulsarTarget, PulsarTransport } from './pulsar';
+import { missingTopicMessage } from './missingTopic';
 
 const BACKOFF_START_MS = 250;
 const BACKOFF_CAP_MS = 5000;
 const MAX_BATCH = 1000;
 const PING_INTERVAL_MS = 15_000;
 const HTTP_TIMEOUT_MS = 10_000;
+/** Looking again for a topic that does not exist yet: soon at first, then every 5 s. */
+const TOPIC_WAIT_START_MS = 500;
+const TOPIC_WAIT_CAP_MS = 5000;
 /** SourceError codes that mean "try again later" rather than "a person must fix something". */
 const RETRYABLE = new Set(['unreachable', 'unavailable']);
 
@@ -55,6 +59,8 @@ export class PulsarWebSocketTransport implements PulsarTransport {
   private closed = false;
   private wake: (() => void) | undefined;
   private lostReason = 'connection closed';
+  /** The topic did not exist when the monitor started, so everything in it arrived since: read it from the earliest message. */
+  private appeared = false;
   /** For a start time: the WebSocket reader cannot seek by time, so earlier messages are skipped here. */
   private readonly notBefore: number | undefined;
 
@@ -71,12 +77,25 @@ export class PulsarWebSocketTransport implements PulsarTransport {
     const t = this.target;
     this.ctx.status('connecting', `Connecting to Pulsar at ${t.address} over the WebSocket API (transport: websocket)`);
     let delay = BACKOFF_START_MS;
+    let waitDelay = TOPIC_WAIT_START_MS;
     let logged = '';
     for (;;) {
       try {
         await this.openLanes();
         break;
       } catch (err) {
+        if (err instanceof SourceError && err.code === 'missing') {
+          // A reader on a missing topic would create it (brokers auto-create by default): wait for someone else to.
+          if (err.message !== logged) this.ctx.log.info((logged = err.message));
+          this.ctx.status('waiting', err.message);
+          this.ctx.log.debug(`Pulsar at ${t.address}: no topic ${t.fullName} in the admin API; looking again in ${formatSeconds(waitDelay)}`);
+          this.appeared = true;
+          if (this.closed) return;
+          await this.sleep(waitDelay);
+          if (this.closed) return;
+          waitDelay = Math.min(waitDelay * 2, TOPIC_WAIT_CAP_MS);
+          continue;
+        }
         if (!(err instanceof SourceError) || !RETRYABLE.has(err.code)) throw err;
         if (this.closed) return;
         // The status repeats every retry; the log says it once per distinct reason.
@@ -141,7 +160,7 @@ export class PulsarWebSocketTransport implements PulsarTransport {
 
   private readerUrl(lane: Lane): string {
     const t = this.target;
-    const start = lane.lastId ?? startMessageId(t.from);
+    const start = lane.lastId ?? (this.appeared && t.from.kind === 'latest' ? 'earliest' : startMessageId(t.from));
     const query = `messageId=${encodeURIComponent(start)}&receiverQueueSize=${t.receiverQueueSize}&readerName=clean-streams-monitor`;
     return `${t.secure ? 'wss' : 'ws'}://${hostForUrl(t.hostname)}:${t.port}/ws/v2/reader/persistent/${encodeURIComponent(t.tenant)}/${encodeURIComponent(t.namespace)}/${encodeURIComponent(lane.topic)}?${query}`;
   }
@@ -266,7 +285,11 @@ export class PulsarWebSocketTransport implements PulsarTransport {
     return ids.length === 1 ? `after message ${ids[0]}` : `after the last message seen on each of ${this.lanes.length} partitions`;
   }
 
-  /** Partition count from the admin REST API (0 for a non-partitioned topic); an unknown topic is an error. */
+  /**
+   * Partition count from the admin REST API (0 for a non-partitioned topic). A topic that does not exist is a
+   * SourceError coded `missing` (its message names a close existing topic): the caller waits, and opens no reader,
+   * which on a broker with allowAutoTopicCreation would create the topic.
+   */
   private async lookupPartitions(): Promise<number> {
     const t = this.target;
     const ns = `/admin/v2/persistent/${encodeURIComponent(t.tenant)}/${encodeURIComponent(t.namespace)}`;
@@ -287,12 +310,8 @@ export class PulsarWebSocketTransport implements PulsarTransport {
     const known = [...new Set([...partitionedNames, ...names.filter((n) => !/-partition-\d+$/.test(n))])]
       .map((n) => n.slice(n.lastIndexOf('/') + 1))
       .filter((n) => !n.startsWith('__'))
-      .sort();
-    const hint = known.length === 0 ? `the namespace has no topics yet` : `topics there: ${known.slice(0, 8).join(', ')}${known.length > 8 ? `, … (${known.length})` : ''}`;
-    throw new SourceError(
-      `Topic ${t.fullName} does not exist on Pulsar at ${t.address} (${hint}). Check the topic name; the monitor never creates topics.`,
-      'not-found',
-    );
+      .map((n) => `${t.tenant}/${t.namespace}/${n}`);
+    throw new SourceError(missingTopicMessage('topic', `${t.tenant}/${t.namespace}/${t.local}`, t.address, known), 'missing');
   }
 
   private listOrThrow(res: HttpAnswer): string[] {

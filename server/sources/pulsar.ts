@@ -74,7 +74,7 @@ export class PulsarSource implements StreamSource {
       if (token === undefined) {
         throw new SourceError(
           `The secret "${secretName}" holding the Pulsar token for ${this.target.address} is not set. ` +
-            `Store it in VS Code (Clean Streams: Set Secret) or export CLEAN_SECRET_${secretName.toUpperCase().replace(/[^A-Z0-9]/g, '_')} for the CLI.`,
+            `Store it in VS Code (Clean: Set Secret…) or export CLEAN_SECRET_${secretName.toUpperCase().replace(/[^A-Z0-9]/g, '_')} for the CLI.`,
           'auth',
         );
       }

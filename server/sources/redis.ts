@@ -1,8 +1,9 @@
 /**
  * Redis Streams as a passive observer: plain XREAD on a dedicated connection, never a consumer group,
  * so the application's groups, pending lists and delivery IDs stay exactly as they would be without us.
- * Commands sent: TYPE, XREVRANGE, XINFO STREAM (on an ioredis control connection), AUTH, SELECT and
- * XREAD BLOCK (on the reader connection). Nothing that writes.
+ * Commands sent: TYPE, XREVRANGE, XINFO STREAM, and SCAN TYPE stream while a stream is missing (on an ioredis
+ * control connection), AUTH, SELECT and XREAD BLOCK (on the reader connection). Nothing that writes: a missing
+ * stream is waited for, never created.
  */
 import { readFileSync } from 'node:fs';
 import net, { isIP } from 'node:net';
@@ -10,6 +11,8 @@ import tls, { type ConnectionOptions } from 'node:tls';
 import Redis from 'ioredis';
 import type { SourceContext, SourceMessage, SourceSpec, StreamSource } from './types';
 import { SourceError } from './types';
+import { missingTopicMessage } from './missingTopic';
+import { redact } from '../secrets/redact';
 
 /** The fields tried, in order, when `field` is not configured: the usual places a JSON payload sits. */
 export const DEFAULT_PAYLOAD_FIELDS = ['data', 'payload', 'value', 'json'] as const;
@@ -19,6 +22,8 @@ const PAYLOAD_FIELD_BYTES = DEFAULT_PAYLOAD_FIELDS.map((name) => Buffer.from(nam
 const MAX_SEQUENCE = '18446744073709551615';
 const BACKOFF_START_MS = 250;
 const BACKOFF_CAP_MS = 5000;
+/** SCAN rounds (of COUNT 1000) looking for stream names to suggest for a missing one: bounded on a large keyspace. */
+const SUGGEST_SCAN_ROUNDS = 10;
 
 type StreamEntry = [id: string, fields: string[]];
 /** The raw RESP2 bytes of one XREAD reply. */
@@ -83,7 +88,7 @@ export class RedisStreamSource implements StreamSource {
       if (this.password === undefined) {
         throw new SourceError(
           `The secret "${secretName}" for Redis at ${this.address} is not set. ` +
-            `Store it in VS Code (Clean Streams: Set Secret) or export CLEAN_SECRET_${secretName.toUpperCase().replace(/[^A-Z0-9]/g, '_')} for the CLI.`,
+            `Store it in VS Code (Clean: Set Secret…) or export CLEAN_SECRET_${secretName.toUpperCase().replace(/[^A-Z0-9]/g, '_')} for the CLI.`,
           'auth',
         );
       }
@@ -94,13 +99,13 @@ export class RedisStreamSource implements StreamSource {
     if (type !== 'none' && type !== 'stream') throw this.wrongType(type);
     this.lastId = await this.resolveStart(type);
     this.waiting = type === 'none';
-    if (!this.waiting) this.ctx.status('running', `Reading stream "${this.stream}" at ${this.address} after ID ${this.lastId}`);
+    // XREAD never creates a stream: a missing one is waited for, and the first entries flip the status to running.
+    if (this.waiting) await this.reportWaiting();
+    else this.ctx.status('running', `Reading stream "${this.stream}" at ${this.address} after ID ${this.lastId}`);
   }
 
   async *consume(): AsyncGenerator<SourceMessage[]> {
     let backoff = BACKOFF_START_MS;
-    // Said here rather than in connect(): a pipeline marks itself running when connect() resolves.
-    if (this.waiting) this.reportWaiting();
     let pending: Promise<ReadOutcome> | undefined;
     while (!this.closed) {
       const outcome = await (pending ?? this.read(this.lastId));
@@ -208,7 +213,7 @@ export class RedisStreamSource implements StreamSource {
       return; // a connection problem shows up on the next XREAD and is handled there
     }
     if (type === 'none') {
-      if (!this.waiting) this.reportWaiting();
+      if (!this.waiting) await this.reportWaiting();
       this.waiting = true;
       return;
     }
@@ -222,12 +227,30 @@ export class RedisStreamSource implements StreamSource {
     }
   }
 
-  private reportWaiting(): void {
-    const message =
-      `Stream "${this.stream}" does not exist yet in Redis at ${this.address}${this.db ? ` (db ${this.db})` : ''}; ` +
-      `waiting for the first XADD. Check the stream name if nothing arrives.`;
+  private async reportWaiting(): Promise<void> {
+    const where = `${this.address}${this.db ? ` (db ${this.db})` : ''}`;
+    const message = missingTopicMessage('stream', this.stream, where, await this.streamNames());
     this.ctx.log.info(message);
-    this.ctx.status('connecting', message);
+    this.ctx.status('waiting', message);
+  }
+
+  /** Stream keys of this database, for a "did you mean"; none when SCAN is not allowed or the connection is gone. */
+  private async streamNames(): Promise<string[]> {
+    const control = this.control;
+    const names: string[] = [];
+    if (!control) return names;
+    let cursor = '0';
+    try {
+      for (let round = 0; round < SUGGEST_SCAN_ROUNDS; round++) {
+        const [next, keys] = (await control.call('SCAN', cursor, 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]];
+        names.push(...keys);
+        cursor = next;
+        if (cursor === '0') break;
+      }
+    } catch {
+      // A least-privilege user may lack SCAN; the message then goes without a suggestion.
+    }
+    return names;
   }
 
   /** Retries with exponential backoff (capped at 5 s) until both connections are back; returns the next backoff. */
@@ -445,7 +468,7 @@ export class RedisStreamSource implements StreamSource {
     }
     if (code === 'NOPERM') {
       return new SourceError(
-        `Redis user "${user}" at ${this.address} may not read stream "${this.stream}" (NOPERM: ${redact(text, this.password)}). ` +
+        `Redis user "${user}" at ${this.address} may not read stream "${this.stream}" (NOPERM: ${redact(text, this.password ? [this.password] : [])}). ` +
           `Grant it +type +xread +xrevrange +xinfo|stream (+select for a db index) and read access to the key.`,
         'auth',
       );
@@ -700,10 +723,6 @@ function connectionReason(err: unknown): string {
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split('\n')[0].trim();
-}
-
-function redact(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join('***') : text;
 }
 
 function formatSeconds(ms: number): string {

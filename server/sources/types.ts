@@ -21,6 +21,12 @@ export interface SourceMessage {
   /** Broker timestamp in epoch milliseconds, when known. */
   timestamp?: number;
   /**
+   * Set when the payload was over maxMessageBytes and the source did not keep it (a file line that ran on):
+   * the bytes it had when the source let it go. `value` then holds only its first bytes; the engine counts
+   * the message as too large.
+   */
+  oversize?: number;
+  /**
    * A copy holding no view of a larger shared buffer, for a sample kept after the batch is gone. Sources
    * whose messages hold such views beyond `value` provide it; without it a large view in `value` is copied.
    */
@@ -59,16 +65,22 @@ export interface SourceSpec {
   options?: Record<string, unknown>;
 }
 
-/** Lifecycle states a pipeline reports; sources report the middle three. */
-export type PipelineState = 'connecting' | 'running' | 'reconnecting' | 'paused' | 'stopped' | 'error';
+/**
+ * Lifecycle states a pipeline reports; sources report connecting, waiting, running and reconnecting.
+ * `waiting`: connected, but the topic or stream does not exist (yet); the monitor never creates it and
+ * starts reading once it appears.
+ */
+export type PipelineState = 'connecting' | 'waiting' | 'running' | 'reconnecting' | 'paused' | 'stopped' | 'error';
 
 /** What the engine hands a source: a logger, a status reporter and a secret lookup. */
 export interface SourceContext {
   log: Logger;
-  /** Report `connecting`, `running` or `reconnecting` with a message a person can act on. */
-  status(state: 'connecting' | 'running' | 'reconnecting', message: string): void;
+  /** Report `connecting`, `waiting`, `running` or `reconnecting` with a message a person can act on. */
+  status(state: 'connecting' | 'waiting' | 'running' | 'reconnecting', message: string): void;
   /** Resolves a secret by name; undefined when it is not set. Values must never be logged. */
   secret(name: string): Promise<string | undefined>;
+  /** The pipeline's maxMessageBytes: a source that buffers a message stops buffering past it. */
+  maxMessageBytes?: number;
 }
 
 export interface Logger {

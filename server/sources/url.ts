@@ -1,4 +1,7 @@
 import type { Backend, SourceSpec, StartPosition } from './types';
+import { parseBrokerList } from './brokers';
+import { credentialProblem } from '../secrets/credentials';
+import { redact } from '../secrets/redact';
 
 /** A command-line mistake: the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -38,15 +41,21 @@ const SCHEMES: Record<string, Backend> = {
  * `file:<path>`, `demo:[scenario][?rate=N&seed=N]`, `kafka://host:port[,host:port]/<topic>`,
  * `redis://[user@]host:port/<stream>`, `pulsar://host:6650/<tenant>/<ns>/<topic>`,
  * `pulsar+ws://host:8080/<tenant>/<ns>/<topic>`. Query parameters become backend options;
- * `secret=<name>` names a stored secret. Passwords inside the URL are refused.
+ * `secret=<name>` names a stored secret. A password (in any host of a Kafka list) or a credential parameter
+ * is refused by the one credential check, and every broker of a Kafka list must parse: none is dropped.
  */
 export function parseSourceUrl(text: string, from: StartPosition = { kind: 'latest' }): SourceSpec {
+  // First: a URL that carries a credential is refused before anything quotes it.
+  const credential = credentialProblem({ url: text });
+  if (credential) throw new UsageError(credential);
+  // Only a refusal quotes the URL, and then through the one redaction.
+  const shown = { toString: () => redact(text) };
   const colon = text.indexOf(':');
   const scheme = colon > 0 ? text.slice(0, colon + 1).toLowerCase() : '';
   const backend = SCHEMES[scheme];
   if (!backend) {
     throw new UsageError(
-      `"${text}" is not a source URL. Use file:<path>, demo:, kafka://host:port/<topic>, redis://host:port/<stream>, ` +
+      `"${shown}" is not a source URL. Use file:<path>, demo:, kafka://host:port/<topic>, redis://host:port/<stream>, ` +
         `pulsar://host:port/<tenant>/<ns>/<topic> or pulsar+ws://host:port/<tenant>/<ns>/<topic>.`,
     );
   }
@@ -72,17 +81,21 @@ export function parseSourceUrl(text: string, from: StartPosition = { kind: 'late
   }
 
   let url: URL;
-  try {
-    // A Kafka bootstrap list (`h1:9092,h2:9092`) is not a URL host: parse with the first host only.
-    url = new URL(backend === 'kafka' ? text.replace(/^([^/]*\/\/[^/,?]*),[^/?]*/, '$1') : text);
-  } catch {
-    throw new UsageError(`"${text}" is not a valid URL.`);
+  let kafka: { brokers: string[]; username?: string } | undefined;
+  let parsed = text;
+  if (backend === 'kafka') {
+    // A bootstrap list (`h1:9092,h2:9092`) is no URL host: parse every entry, then the rest with the first.
+    const m = /^kafka:\/\/([^/?#]*)(.*)$/is.exec(text.trim());
+    if (!m) throw new UsageError(`"${shown}" is not a Kafka source URL; write it like kafka://127.0.0.1:9092/orders.`);
+    const list = parseBrokerList(m[1].split(','), 'url', true);
+    if ('problem' in list) throw new UsageError(list.problem);
+    kafka = list;
+    parsed = `kafka://${list.brokers[0]}${m[2]}`;
   }
-  if (url.password) {
-    throw new UsageError(
-      `Do not put a password in the source URL (it would land in shell history and logs). ` +
-        `Store it as a secret: export CLEAN_SECRET_<NAME>=... and add ?secret=<name> to the URL.`,
-    );
+  try {
+    url = new URL(parsed);
+  } catch {
+    throw new UsageError(`"${shown}" is not a valid URL.`);
   }
   const options: Record<string, unknown> = {};
   for (const [k, v] of url.searchParams) options[k] = coerce(v);
@@ -90,25 +103,22 @@ export function parseSourceUrl(text: string, from: StartPosition = { kind: 'late
   const spec: SourceSpec = { backend, topic: path, from, options };
   const secret = typeof options.secret === 'string' ? options.secret : undefined;
   const mechanism = typeof options.mechanism === 'string' ? options.mechanism : undefined;
-  if (url.username || secret) {
-    spec.auth = { username: url.username ? decodeURIComponent(url.username) : undefined, secret, mechanism };
-  }
+  const username = kafka ? kafka.username : url.username ? decodeURIComponent(url.username) : undefined;
+  if (username || secret) spec.auth = { username, secret, mechanism };
   delete options.secret;
   delete options.mechanism;
 
   if (backend === 'kafka') {
-    // URL() keeps only the first host of a list; take the authority as written.
-    const authority = text.slice(scheme.length + 2).split('/')[0].replace(/^[^@]*@/, '');
-    spec.brokers = authority.split(',').filter(Boolean);
-    if (!path) throw new UsageError(`${text}: name the topic, for example kafka://127.0.0.1:9092/orders`);
+    spec.brokers = kafka!.brokers;
+    if (!path) throw new UsageError(`${shown}: name the topic, for example kafka://127.0.0.1:9092/orders`);
   } else if (backend === 'redis') {
     spec.url = `${url.protocol}//${url.host}`;
-    if (!path) throw new UsageError(`${text}: name the stream, for example redis://127.0.0.1:6379/orders`);
+    if (!path) throw new UsageError(`${shown}: name the stream, for example redis://127.0.0.1:6379/orders`);
     if (url.protocol === 'rediss:') spec.tls = true;
   } else if (backend === 'pulsar') {
     spec.url = `${url.protocol}//${url.host}`;
     if (path.split('/').length !== 3) {
-      throw new UsageError(`${text}: name the topic as <tenant>/<namespace>/<topic>, for example ${url.protocol}//${url.host}/public/default/orders`);
+      throw new UsageError(`${shown}: name the topic as <tenant>/<namespace>/<topic>, for example ${url.protocol}//${url.host}/public/default/orders`);
     }
     if (url.protocol === 'pulsar+ssl:' || url.protocol === 'pulsar+wss:') spec.tls = true;
   }

@@ -8,6 +8,9 @@ import { SuiteRecorder } from './harness/outcomes';
 import { resultsDir } from './harness/paths';
 import { eventually } from './eventually';
 import { Workbench } from './harness/workbench';
+import { checkMissingTopic } from './ui-observer';
+import { checkAlertsAndStates } from './ui-alerts';
+import { checkWizardTopics } from './ui-wizard';
 
 const VIEW_CONTAINER_TITLE = 'Clean Streams';
 const THRESHOLD = 0.8; // clean.yaml's defaults.qualityThreshold
@@ -176,7 +179,7 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
 
     let toastSeen = false;
     await recorder.test('an alert toast appears with its actions', async () => {
-      const toast = workbench.toast(/Clean Streams/);
+      const toast = workbench.toast(/Clean Streams · orders-fast/); // not orders.v1's "cannot reach" notice
       await toast.waitFor({ timeout: 45_000 });
       const actions = (await toast.locator('.monaco-button').allInnerTexts()).map((a) => a.trim());
       if (JSON.stringify(actions) !== JSON.stringify(['Open Chart', 'Show Samples', 'This is normal', 'Mute for 1 hour'])) {
@@ -188,7 +191,7 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
 
     await recorder.test('"Open Chart" on the toast opens the chart; it draws the score series and the threshold line', async () => {
       if (!toastSeen) throw new Error('no toast to click (previous check failed)');
-      await workbench.toast(/Clean Streams/).locator('.monaco-button', { hasText: /Open Chart/i }).first().click();
+      await workbench.toast(/Clean Streams · orders-fast/).locator('.monaco-button', { hasText: /Open Chart/i }).first().click();
       await page.locator('.editor-group-container .tab.active', { hasText: 'Quality: orders-fast' }).waitFor({ timeout: 15_000 });
       const chart = workbench.webview();
       await chart.locator('canvas').first().waitFor({ timeout: 30_000 });
@@ -297,6 +300,9 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
       });
       await screenshot(page.locator('.part.editor'), 'chart-after-reset');
     }, 60_000);
+    await checkMissingTopic({ page, workbench, recorder, workspace, screenshot, viewContainerTitle: VIEW_CONTAINER_TITLE });
+    await checkAlertsAndStates({ page, workbench, recorder, workspace, screenshot, viewContainerTitle: VIEW_CONTAINER_TITLE });
+    await checkWizardTopics({ page, workbench, recorder, screenshot });
   } finally {
     await screenshot(page, 'workbench-final').catch(() => undefined);
     await page.close();

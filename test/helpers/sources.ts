@@ -26,6 +26,16 @@ export function recordingContext(secrets: Record<string, string> | ((name: strin
   };
 }
 
+/**
+ * A record a test appends after its last one: once it has arrived, everything before it in the same stream (or
+ * partition) has too, so "nothing more came" is checked on an event rather than after a pause.
+ */
+export const endMarker = (tag: string) => JSON.stringify({ endMarker: tag });
+const isMarker = (m: SourceMessage, tag?: string) => {
+  const text = m.value === null || m.value === undefined ? '' : typeof m.value === 'object' && !Buffer.isBuffer(m.value) ? JSON.stringify(m.value) : String(m.value);
+  return text.startsWith('{"endMarker":') && (tag === undefined || text === endMarker(tag));
+};
+
 /** Consumes a source in the background, collecting every message (optionally slowly, to test backpressure). */
 export function drain(source: StreamSource, delayPerBatchMs = 0) {
   const messages: SourceMessage[] = [];
@@ -53,6 +63,11 @@ export function drain(source: StreamSource, delayPerBatchMs = 0) {
         await sleep(10);
       }
     },
+    /** Resolves once `count` end markers tagged `tag` arrived (one per partition), then takes every marker out of `messages`. */
+    async untilMarker(tag: string, count = 1, limitMs = 30_000): Promise<void> {
+      await this.waitUntil(() => messages.filter((m) => isMarker(m, tag)).length >= count, `${count} end marker(s) "${tag}"`, limitMs);
+      for (let i = messages.length - 1; i >= 0; i--) if (isMarker(messages[i])) messages.splice(i, 1);
+    },
     /** Resolves once n messages arrived. */
     async waitFor(n: number, limitMs = 30_000): Promise<void> {
       const start = Date.now();
@@ -72,6 +87,13 @@ export async function until(what: string, check: () => boolean | Promise<boolean
     if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** The promise's value, or a rejection naming `what` once limitMs has passed first. */
+export function within<T>(what: string, promise: Promise<T>, limitMs = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${limitMs} ms waiting for ${what}`)), limitMs)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** A TCP port free on 127.0.0.1 right now. */

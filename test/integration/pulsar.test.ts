@@ -25,7 +25,7 @@ import type { AlertEvent, MetricsEvent, RecoveredEvent } from '../../server/engi
 import type { SourceSpec, StartPosition, StreamSource } from '../../server/sources/types';
 import { SourceError } from '../../server/sources/types';
 import { parseSourceUrl } from '../../server/sources/url';
-import { sleep, recordingContext, drain, until, freePort } from '../helpers/sources';
+import { sleep, recordingContext, drain, until, freePort, endMarker } from '../helpers/sources';
 
 const run = promisify(execFile);
 const runTag = `${process.pid}-${Date.now()}`;
@@ -159,7 +159,8 @@ describe('PulsarSource over the WebSocket API, real broker', () => {
     const reading = drain(source);
     const ids = await produceWs(web, topic, [10, 11].map((i) => ({ payload: JSON.stringify(record(i)) })));
     await reading.waitFor(2);
-    await sleep(300);
+    await produceWs(web, topic, [{ payload: endMarker('latest') }]);
+    await reading.untilMarker('latest');
     await source.close();
     await reading.done;
     assert.deepEqual(reading.messages.map((m) => m.position), ids);
@@ -172,12 +173,15 @@ describe('PulsarSource over the WebSocket API, real broker', () => {
     const middle = Date.now();
     await sleep(50);
     const second = await produceWs(web, topic, [3, 4].map((i) => ({ payload: JSON.stringify(record(i)) })));
+    let reads = 0;
     const read = async (from: StartPosition, n: number) => {
       const source = new PulsarSource(spec(web, topic, from), recordingContext().ctx);
       await source.connect();
       const reading = drain(source);
       await reading.waitFor(n);
-      await sleep(300);
+      const tag = `read-${++reads}`;
+      await produceWs(web, topic, [{ payload: endMarker(tag) }]);
+      await reading.untilMarker(tag);
       await source.close();
       await reading.done;
       return reading.messages.map((m) => m.position);
@@ -198,7 +202,9 @@ describe('PulsarSource over the WebSocket API, real broker', () => {
     await source.connect();
     const reading = drain(source);
     await reading.waitFor(30);
-    await sleep(300);
+    // One end marker written straight to each partition.
+    for (let p = 0; p < 3; p++) await produceWs(web, `${topic}-partition-${p}`, [{ payload: endMarker('partitioned') }]);
+    await reading.untilMarker('partitioned', 3);
     await source.close();
     await reading.done;
     assert.deepEqual(reading.messages.map((m) => (m.value as Buffer).toString()).sort(), [...payloads].sort());
@@ -208,21 +214,22 @@ describe('PulsarSource over the WebSocket API, real broker', () => {
     );
   });
 
-  test('clear errors: unknown topic, unknown namespace, pulsar:// without the native client', async () => {
+  test('clear states and errors: a missing topic waited for, unknown namespace, pulsar:// without the native client', async () => {
     // A namespace of this run's own, so that the topics the message lists are exactly the ones made here.
     const ns = `public/errors-${runTag}`;
     assert.equal((await admin(web, 'PUT', `/admin/v2/namespaces/${ns}`)).status, 204);
     const known = `${ns}/clean-test-known`;
     await produceWs(web, known, [{ payload: '{}' }]);
-    const missing = new PulsarSource(spec(web, `${ns}/no-such-topic`, { kind: 'latest' }), recordingContext().ctx);
-    await assert.rejects(missing.connect(), (err: unknown) => {
-      assert.ok(err instanceof SourceError);
-      assert.equal(err.code, 'not-found');
-      assert.match(
-        err.message,
-        new RegExp(`^Topic persistent://${ns}/no-such-topic does not exist on Pulsar at ${web} \\(topics there: clean-test-known\\)\\. Check the topic name; the monitor never creates topics\\.$`),
-      );
-      return true;
+    // A missing topic is waited for, never created (test/integration/observer.test.ts follows it until it appears).
+    const waiting = recordingContext();
+    const missing = new PulsarSource(spec(web, `${ns}/no-such-topic`, { kind: 'latest' }), waiting.ctx);
+    const connecting = missing.connect();
+    await until('the waiting status', () => waiting.statuses.some((s) => s.state === 'waiting'), 30_000);
+    await missing.close();
+    await connecting;
+    assert.deepEqual(waiting.statuses.find((s) => s.state === 'waiting'), {
+      state: 'waiting',
+      message: `topic ${ns}/no-such-topic does not exist on ${web}; waiting for it to be created`,
     });
     // The monitor must not have created it.
     assert.equal((await admin(web, 'GET', `/admin/v2/persistent/${ns}/no-such-topic/stats`)).status, 404);
@@ -427,7 +434,7 @@ describe('PulsarSource with token authentication and a broker restart (private b
       ),
     );
     const unset = await attempt({}, '?secret=absent');
-    assert.equal(unset.err?.message, 'The secret "absent" holding the Pulsar token for ' + address + ' is not set. Store it in VS Code (Clean Streams: Set Secret) or export CLEAN_SECRET_ABSENT for the CLI.');
+    assert.equal(unset.err?.message, 'The secret "absent" holding the Pulsar token for ' + address + ' is not set. Store it in VS Code (Clean: Set Secret…) or export CLEAN_SECRET_ABSENT for the CLI.');
     for (const outcome of [accepted, refused, missing, stranger, unset]) {
       const text = JSON.stringify([outcome.rec.logs, outcome.rec.statuses, outcome.err?.message ?? '']);
       for (const token of [monitorToken, wrongKey, adminToken]) assert.ok(!text.includes(token), 'a token leaked into logs, status or error');
@@ -460,10 +467,11 @@ describe('PulsarSource with token authentication and a broker restart (private b
     await brokerScript('start');
     const secondIds = await produceWs(address, topic, Array.from({ length: 40 }, (_, i) => payload(40 + i)), adminToken);
     await reading.waitFor(80, 60_000);
-    await sleep(500);
+    await produceWs(address, topic, [{ payload: endMarker('restart') }], adminToken);
+    await reading.untilMarker('restart', 1, 60_000);
     await lateConnect;
     const lateReading = drain(lateSource);
-    await lateReading.waitFor(80, 60_000);
+    await lateReading.untilMarker('restart', 1, 60_000);
     await Promise.all([source.close(), lateSource.close()]);
     await Promise.all([reading.done, lateReading.done]);
 

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,7 @@ import { FileSource } from '../../server/sources/file';
 import { RealtimePipeline } from '../../server/engine/pipeline';
 import { resolvePipelineConfig } from '../../server/engine/config';
 import type { AlertEvent, MetricsEvent, PipelineEvent, RecoveredEvent, StatusEvent } from '../../server/engine/events';
-import { sleep, recordingContext, drain, until, freePort } from '../helpers/sources';
+import { sleep, recordingContext, drain, until, freePort, endMarker } from '../helpers/sources';
 
 const run = promisify(execFile);
 
@@ -178,19 +179,20 @@ describe('RedisStreamSource reading a real Redis stream', () => {
   });
 
   test('a stream that does not exist yet: says so, waits, and reads it once it appears', async () => {
-    const key = uniqueKey('missing');
+    // Random letters: no other stream of any run is within the edit distance of a "did you mean" suggestion.
+    const key = `${uniqueKey('missing')}:${randomBytes(8).toString('hex')}`;
     const rec = recordingContext();
     const source = new RedisStreamSource(spec(broker.url, key, { kind: 'latest' }), rec.ctx, { blockMs: 100 });
     await source.connect();
     const reading = drain(source);
-    await sleep(300);
+    await until('the waiting status', () => rec.statuses.length === 2, 10_000);
     assert.equal(reading.messages.length, 0);
     assert.equal(reading.state.error, undefined);
     const host = new URL(broker.url).host;
-    const waiting = `Stream "${key}" does not exist yet in Redis at ${host}; waiting for the first XADD. Check the stream name if nothing arrives.`;
+    const waiting = `stream ${key} does not exist on ${host}; waiting for it to be created`;
     assert.deepEqual(rec.statuses, [
       { state: 'connecting', message: `Connecting to Redis at ${host}` },
-      { state: 'connecting', message: waiting },
+      { state: 'waiting', message: waiting },
     ]);
     assert.deepEqual(rec.logs, [`info: ${waiting}`]);
     const ids = await addRecords(redis, key, 0, 4);
@@ -217,8 +219,8 @@ describe('RedisStreamSource when the application trims or re-creates the stream'
     await redis.xdel(key, first[3], first[4]);
     await sleep(300); // several idle reads and checks
     const second = await addRecords(redis, key, 5, 2);
-    await reading.waitFor(7);
-    await sleep(200);
+    const marker = (await redis.xadd(key, '*', 'data', endMarker('xdel')))!;
+    await reading.untilMarker('xdel');
     assert.deepEqual(
       reading.messages.map((m) => m.position),
       [...first, ...second],
@@ -237,7 +239,7 @@ describe('RedisStreamSource when the application trims or re-creates the stream'
       recreated,
     );
     assert.deepEqual(rec.logs, [
-      `warn: Stream "${key}" at ${new URL(broker.url).host} was re-created (last ID 2-0 < ${second[1]}); reading it from the start.`,
+      `warn: Stream "${key}" at ${new URL(broker.url).host} was re-created (last ID 2-0 < ${marker}); reading it from the start.`,
     ]);
   });
 });
@@ -317,7 +319,7 @@ describe('RedisStreamSource errors a person can act on', () => {
       const unset = new RedisStreamSource(parseSourceUrl(`${url}/${key}?secret=nope`, { kind: 'earliest' }), recordingContext().ctx);
       await assert.rejects(unset.connect(), {
         name: 'SourceError',
-        message: `The secret "nope" for Redis at ${new URL(broker.url).host} is not set. Store it in VS Code (Clean Streams: Set Secret) or export CLEAN_SECRET_NOPE for the CLI.`,
+        message: `The secret "nope" for Redis at ${new URL(broker.url).host} is not set. Store it in VS Code (Clean: Set Secret…) or export CLEAN_SECRET_NOPE for the CLI.`,
       });
     } finally {
       await redis.call('ACL', 'DELUSER', user);
@@ -358,7 +360,9 @@ describe('RedisStreamSource is a passive observer', () => {
       const app = redis.duplicate();
       const unacked: string[] = [];
       let seen = 0;
+      const deadline = Date.now() + 60_000;
       while (seen < 300) {
+        if (Date.now() > deadline) throw new Error(`the application read only ${seen} of 300 entries within 60 s`);
         const reply = (await app.call('XREADGROUP', 'GROUP', 'app', 'worker', 'COUNT', '50', 'BLOCK', '2000', 'STREAMS', key, '>')) as
           | Array<[string, Array<[string, string[]]>]>
           | null;
@@ -458,12 +462,13 @@ describe('RedisStreamSource across connection loss', () => {
     assert.ok(killed >= 1, 'the monitor had a blocked XREAD connection to kill');
     await writer;
     await reading.waitFor(1000);
-    await sleep(100);
+    await redis.xadd(key, '*', 'data', endMarker('killed'));
+    await reading.untilMarker('killed');
     await source.close();
     await reading.done;
     assert.deepEqual(
       reading.messages.map((m) => m.position),
-      await allIds(redis, key),
+      (await allIds(redis, key)).slice(0, -1),
     );
     const states = rec.statuses.map((s) => s.state);
     assert.deepEqual(states.slice(0, 2), ['connecting', 'running']);
@@ -495,15 +500,16 @@ describe('RedisStreamSource across connection loss', () => {
       client.disconnect();
 
       await broker2('stop');
-      await until('a reconnecting status', () => rec.statuses.some((s) => s.state === 'reconnecting'));
-      await sleep(600); // a few failed attempts while the server is down
+      // A few failed attempts while the server is down (the first status is the loss itself).
+      await until('two failed attempts', () => rec.statuses.filter((s) => s.state === 'reconnecting').length >= 3, 30_000);
       assert.equal(await broker2('start'), url, 'the restarted server is on the same address');
 
       // No persistence: the restarted server starts empty, so everything now is new.
       await client.connect();
       const secondIds = await addRecords(client, 'orders', 150, 250);
       await reading.waitFor(400);
-      await sleep(200);
+      await client.xadd('orders', '*', 'data', endMarker('restart'));
+      await reading.untilMarker('restart');
       assert.equal(reading.messages.length, 400);
       assert.deepEqual(
         reading.messages.map((m) => m.position),
@@ -663,7 +669,7 @@ describe('RealtimePipeline on a Redis stream', () => {
   });
 
   test('a missing stream shows as waiting in the pipeline status, then running once it appears', async () => {
-    const key = uniqueKey('pipeline-missing');
+    const key = `${uniqueKey('pipeline-missing')}:${randomBytes(8).toString('hex')}`;
     const pipeline = new RealtimePipeline(
       'late',
       (ctx) => {
@@ -676,17 +682,17 @@ describe('RealtimePipeline on a Redis stream', () => {
     );
     const events = listen(pipeline);
     const running = pipeline.run();
-    await until('the waiting status', () => pipeline.state === 'connecting' && pipeline.message.includes('does not exist yet'));
-    assert.equal(pipeline.message, `Stream "${key}" does not exist yet in Redis at ${new URL(broker.url).host}; waiting for the first XADD. Check the stream name if nothing arrives.`);
+    await until('the waiting status', () => pipeline.state === 'waiting');
+    assert.equal(pipeline.message, `stream ${key} does not exist on ${new URL(broker.url).host}; waiting for it to be created`);
     await addRecords(redis, key, 0, 20);
     await running;
     assert.deepEqual(events.ends, [20]);
     assert.deepEqual(events.metrics.map((m) => m.records), [10, 20]);
     assert.deepEqual(
       events.statuses.map((e) => e.state),
-      ['connecting', 'connecting', 'running', 'connecting', 'running', 'stopped'],
+      ['connecting', 'connecting', 'waiting', 'running', 'stopped'],
     );
-    assert.equal(events.statuses[4].message, `Stream "${key}" appeared at ${new URL(broker.url).host}; reading it`);
+    assert.equal(events.statuses[3].message, `Stream "${key}" appeared at ${new URL(broker.url).host}; reading it`);
   });
 
   test('its own redis-server restarted under a running pipeline: reconnecting, running again, and exactly the records added', async () => {
@@ -714,8 +720,10 @@ describe('RealtimePipeline on a Redis stream', () => {
       await client.connect();
       await addRecords(client, 'events', 340, 200);
       await until('500 records', () => pipeline.engine.records === 500);
-      await sleep(300);
-      assert.equal(pipeline.engine.records, 500);
+      // An end marker as record 501: once it is counted, nothing else was in flight.
+      await client.xadd('events', '*', 'data', endMarker('pipeline'));
+      await until('the end marker counted', () => pipeline.engine.records >= 501);
+      assert.equal(pipeline.engine.records, 501);
       assert.equal(pipeline.state, 'running');
       const states = events.statuses.map((e) => e.state);
       const firstReconnect = states.indexOf('reconnecting');

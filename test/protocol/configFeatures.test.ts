@@ -46,7 +46,7 @@ describe('clean.yaml editor features over standard LSP (spawned agent)', () => {
       diagnostics.map((d) => [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character, d.severity, d.message]),
       [
         [2, 13, 2, 18, 1, 'Unknown backend "kafak". Did you mean "kafka"? Use kafka, redis, pulsar, file or demo.'],
-        [7, 4, 7, 12, 1, 'Do not write a password in a config file. Store it with the command "Clean Streams: Set Secret" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it here with secret: <name>.'],
+        [7, 4, 7, 12, 1, 'Do not write a password in a config file. Store it with the command "Clean: Set Secret…" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it here with secret: <name>.'],
         [10, 16, 10, 20, 1, 'Unknown connection "locl". Did you mean "local"? Connections in this file: local, cache.'],
         [12, 4, 12, 14, 1, 'Unknown key "windowsize" in a pipeline. Did you mean "windowSize"?'],
         [13, 22, 13, 25, 1, 'qualityThreshold must be a number between 0 and 1 (got 1.5)'],
@@ -79,7 +79,9 @@ describe('clean.yaml editor features over standard LSP (spawned agent)', () => {
   it('does not touch YAML files that are not pipeline configs', async () => {
     const uri = 'file:///tmp/clean-streams-other/docker-compose.yml';
     await open(uri, 'services: [');
-    await new Promise((r) => setTimeout(r, 300));
+    // The agent handles documents in order: once a config file opened after it has its diagnostics, the compose file had its turn.
+    const marker = 'file:///tmp/clean-streams-other/clean.yaml';
+    await agent.diagnosticsFor(marker, await open(marker, 'pipelines: [\n'));
     assert.equal(agent.of('textDocument/publishDiagnostics').filter((r) => r.params.uri === uri).length, 0);
   });
 
@@ -88,7 +90,7 @@ describe('clean.yaml editor features over standard LSP (spawned agent)', () => {
     const items = await agent.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position });
     assert.deepEqual(labels(items), [
       'source', 'topic', 'from', 'options', 'windowSize', 'qualityThreshold', 'checkInterval', 'detectors', 'thresholds', 'weights',
-      'fields', 'labelField', 'outliers', 'baseline', 'usualFieldShare', 'hysteresis', 'cooldown', 'maxMessageBytes', 'maxFields',
+      'fields', 'labelField', 'outliers', 'baseline', 'usualFieldShare', 'hysteresis', 'cooldown', 'maxMessageBytes', 'maxFields', 'checkBudgetMs',
     ]);
     const windowSize = items.find((i) => i.label === 'windowSize')!;
     assert.equal(windowSize.detail, 'integer · default 1000');
@@ -114,6 +116,38 @@ describe('clean.yaml editor features over standard LSP (spawned agent)', () => {
     assert.deepEqual(labels(await agent.request('textDocument/completion', { textDocument: { uri }, position })), ['duplicates', 'missing', 'schema', 'parse', 'rules', 'labels']);
     const block = await openAt('pipelines:\n  - name: a\n    detectors:\n      - parse\n      - |\n');
     assert.deepEqual(labels(await agent.request('textDocument/completion', { textDocument: { uri: block.uri }, position: block.position })), ['outliers', 'duplicates', 'missing', 'schema', 'rules', 'labels']);
+  });
+
+  it('completes a detectors value as a list, which the file\'s own check then accepts (issue 17.9)', async () => {
+    const head = 'pipelines:\n  - name: a\n    source: demo:orders\n';
+    /** The text with a completion item's edit applied. */
+    const applied = (text: string, item: CompletionItem) => {
+      const edit = item.textEdit as { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string };
+      const lines = text.split('\n');
+      const at = (p: { line: number; character: number }) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+      return text.slice(0, at(edit.range.start)) + edit.newText + text.slice(at(edit.range.end));
+    };
+    const cases: Array<[string, string, string]> = [
+      // [text with the cursor, newText of "duplicates", the file after it]
+      [`${head}    detectors: |\n`, '[duplicates]', `${head}    detectors: [duplicates]\n`],
+      [`${head}    detectors:|\n`, ' [duplicates]', `${head}    detectors: [duplicates]\n`],
+      [`${head}    detectors: dup|\n`, '[duplicates]', `${head}    detectors: [duplicates]\n`],
+      [`${head}    detectors:\n      |\n`, '- duplicates', `${head}    detectors:\n      - duplicates\n`],
+      [`${head}    detectors:\n      - parse\n      |\n`, '- duplicates', `${head}    detectors:\n      - parse\n      - duplicates\n`],
+      [`${head}    detectors: [parse, |]\n`, 'duplicates', `${head}    detectors: [parse, duplicates]\n`],
+      [`${head}    detectors:\n      - |\n`, 'duplicates', `${head}    detectors:\n      - duplicates\n`],
+    ];
+    for (const [withCursor, newText, after] of cases) {
+      const { uri, position } = await openAt(withCursor);
+      const items = await agent.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position });
+      const duplicates = items.find((i) => i.label === 'duplicates')!;
+      assert.equal((duplicates.textEdit as { newText: string }).newText, newText, withCursor);
+      assert.equal(applied(withCursor.replace('|', ''), duplicates), after);
+      const checked = `file:///tmp/clean-streams-completed-${++version}/clean.yaml`;
+      assert.deepEqual(await agent.diagnosticsFor(checked, await open(checked, after)), [], after);
+    }
+    const listed = await openAt(`${head}    detectors:\n      - parse\n      |\n`);
+    assert.deepEqual(labels(await agent.request('textDocument/completion', { textDocument: { uri: listed.uri }, position: listed.position })), ['outliers', 'duplicates', 'missing', 'schema', 'rules', 'labels']);
   });
 
   it('completes detector names as keys of thresholds in a { } flow map', async () => {

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PipelineHistoryRing } from '../../server/lsp/history';
-import { MetricsBatcher } from '../../server/lsp/metricsBatcher';
+import { METRICS_INTERVAL_MS, MetricsBatcher } from '../../server/lsp/metricsBatcher';
 import type { MetricsEvent } from '../../server/engine/events';
 
 const metrics = (time: number, score: number, pipeline = 'p', dup?: number): MetricsEvent => ({
@@ -91,22 +91,51 @@ describe('PipelineHistoryRing learning period', () => {
 });
 
 describe('MetricsBatcher', () => {
-  it('sends the first batch at once and later ones no sooner than the interval after the last', async () => {
-    let clock = 0;
+  it('sends the first batch at once and later ones no sooner than the interval after the last', (t) => {
+    // Mocked timers and clock: the batcher's pace is asserted exactly, with no wall clock in the test.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
     const sent: Array<[number, string[]]> = [];
-    const b = new MetricsBatcher((events) => sent.push([clock, events.map((e) => `${e.pipeline}@${e.time}`)]), 40, () => clock);
+    const b = new MetricsBatcher((events) => sent.push([Date.now(), events.map((e) => `${e.pipeline}@${e.time}`)]), 40, () => Date.now());
     b.add(metrics(1, 1, 'a'));
-    await new Promise((r) => setTimeout(r, 5));
+    t.mock.timers.tick(0);
     assert.deepEqual(sent, [[0, ['a@1']]]);
-    clock = 10;
+    t.mock.timers.tick(10);
     b.add(metrics(2, 1, 'a'));
     b.add(metrics(3, 1, 'b'));
     b.add(metrics(4, 1, 'a'));
-    await new Promise((r) => setTimeout(r, 5));
-    assert.equal(sent.length, 1, 'held back: only 10 of the 40 ms have passed');
-    clock = 40;
-    await new Promise((r) => setTimeout(r, 60));
+    t.mock.timers.tick(29);
+    assert.equal(sent.length, 1, 'held back: only 39 of the 40 ms have passed');
+    t.mock.timers.tick(1);
     assert.deepEqual(sent[1], [40, ['a@2', 'b@3', 'a@4']]);
+    b.dispose();
+  });
+
+  it('at ten checks a second sends exactly one notification per 250 ms, each check once and in order', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+    const sent: Array<[number, number[]]> = [];
+    const b = new MetricsBatcher((events) => sent.push([Date.now(), events.map((e) => e.time)]), METRICS_INTERVAL_MS, () => Date.now());
+    // A check every 100 ms for 3 s; the clock moves a millisecond at a time, so each timer fires at its own time.
+    for (let at = 0; at < 3300; at++) {
+      if (at % 100 === 0 && at < 3000) b.add(metrics(at, 1, 'fast'));
+      t.mock.timers.tick(0);
+      t.mock.timers.tick(1);
+    }
+    assert.equal(METRICS_INTERVAL_MS, 250);
+    assert.deepEqual(sent, [
+      [0, [0]],
+      [250, [100, 200]],
+      [500, [300, 400]],
+      [750, [500, 600, 700]],
+      [1000, [800, 900]],
+      [1250, [1000, 1100, 1200]],
+      [1500, [1300, 1400]],
+      [1750, [1500, 1600, 1700]],
+      [2000, [1800, 1900]],
+      [2250, [2000, 2100, 2200]],
+      [2500, [2300, 2400]],
+      [2750, [2500, 2600, 2700]],
+      [3000, [2800, 2900]],
+    ]);
     b.dispose();
   });
 

@@ -30,7 +30,7 @@ describe('secrets through clean/secret (spawned agent)', () => {
     await agent.request('clean/startPipeline', { name: 'nosecret', url: 'redis://127.0.0.1:1/orders?secret=not-stored' });
     await agent.waitFor('nosecret in error', () => agent.statesOf('nosecret').includes('error'));
     const status = agent.of('clean/status').find((r) => r.params.pipeline === 'nosecret' && r.params.state === 'error')!.params as StatusParams;
-    assert.match(status.message, /^The secret "not-stored" for Redis at 127\.0\.0\.1:1 is not set\. Store it in VS Code \(Clean Streams: Set Secret\) or export CLEAN_SECRET_NOT_STORED for the CLI\./);
+    assert.match(status.message, /^The secret "not-stored" for Redis at 127\.0\.0\.1:1 is not set\. Store it in VS Code \(Clean: Set Secret…\) or export CLEAN_SECRET_NOT_STORED for the CLI\./);
     assert.deepEqual(agent.secretRequests, ['redis-pass', 'not-stored']);
     assert.equal(agent.of('clean/agentError').length, 0);
   });

@@ -161,8 +161,9 @@ test('pause, resume and stop move through the states', async () => {
   const p = new RealtimePipeline('s', new QuietAfterSource([{ value: '{"a":1}' }]), cfg);
   const states: string[] = [];
   p.on('status', (s) => states.push(s.state));
+  const running = new Promise<void>((resolve) => p.on('status', (s) => void (s.state === 'running' && resolve())));
   const done = p.run();
-  await new Promise((r) => setTimeout(r, 50));
+  await running;
   p.pause();
   p.resume();
   await p.stop();

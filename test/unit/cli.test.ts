@@ -139,7 +139,7 @@ test('wrong arguments exit 2 with one line that says what to fix', () => {
     [['watch', 'file:x', '--bogus'], "clean-agent: Unknown option '--bogus'."],
     [['watch'], 'clean-agent: watch needs one source URL'],
     [['frobnicate'], 'clean-agent: unknown command "frobnicate".'],
-    [['watch', 'kafka://user:hunter2@127.0.0.1:9092/orders'], 'clean-agent: Do not put a password in the source URL'],
+    [['watch', 'kafka://user:hunter2@127.0.0.1:9092/orders'], 'clean-agent: Do not put a password in a URL: it would land in settings, shell history and logs.'],
   ];
   for (const [args, start] of cases) {
     const r = agent(...args);

@@ -38,7 +38,7 @@ function metrics(pipeline: string, time: number, score: number): MetricsEvent {
 }
 
 test('status bar: worst score relative to its threshold, coloured, hidden when nothing runs', () => {
-  assert.deepEqual(computeStatusBar([]), { visible: false, text: '', level: 'ok', tooltip: '', worst: undefined });
+  assert.deepEqual(computeStatusBar([]), { visible: false, text: '', level: 'ok', tooltip: '', worst: undefined, command: 'clean.openChart' });
   assert.deepEqual(computeStatusBar([{ name: 'a', state: 'stopped', score: 0.1, threshold: 0.8, throughput: 0 }]).visible, false);
   const s = computeStatusBar([
     { name: 'orders', state: 'running', score: 0.93, threshold: 0.8, throughput: 500 },
@@ -107,8 +107,13 @@ test('tree: pipeline row with score and rate, detector rows by whether they stan
     ['detector', 'duplicates', '12% · stands out', 'warning', 'charts.yellow', 'detector.out'],
     ['detector', 'missing', '1.0%', 'pass', 'charts.green', 'detector'],
     ['detector', 'parse', '8.0%', 'pass', 'charts.green', 'detector'],
-    ['field', 'note', 'missing 30%', 'symbol-field', undefined, 'field'],
-    ['field', 'amount', 'missing 1.0% · outliers 2.0%', 'symbol-field', undefined, 'field'],
+  ]);
+  // Field rows only for detectors standing out: missing and outliers do not here, so "note missing 30%" is no row.
+  store.applyMetrics([{ ...metrics('orders', 2000, 0.7), detectors: { ...metrics('orders', 0, 0).detectors, missing: { rate: 0.1, count: 100, threshold: 0.1, out: true }, outliers: { rate: 0.02, count: 20, threshold: 0.05, out: true } } }]);
+  const fields = childrenOf(store.get('orders')!).filter((n) => n.kind === 'field').map((n) => [n.label, n.description, n.icon.id, n.contextValue]);
+  assert.deepEqual(fields, [
+    ['note', 'missing 30%', 'symbol-field', 'field'],
+    ['amount', 'missing 1.0% · outliers 2.0%', 'symbol-field', 'field'],
   ]);
 });
 

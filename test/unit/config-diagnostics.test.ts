@@ -68,7 +68,7 @@ describe('config: diagnostics with exact ranges', () => {
     const { pipelines, problems } = load('invalid.clean.yaml');
     assert.deepEqual(brief(problems), [
       [2, 13, 2, 18, 'error', 'Unknown backend "kafak". Did you mean "kafka"? Use kafka, redis, pulsar, file or demo.'],
-      [7, 4, 7, 12, 'error', 'Do not write a password in a config file. Store it with the command "Clean Streams: Set Secret" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it here with secret: <name>.'],
+      [7, 4, 7, 12, 'error', 'Do not write a password in a config file. Store it with the command "Clean: Set Secret…" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it here with secret: <name>.'],
       [10, 16, 10, 20, 'error', 'Unknown connection "locl". Did you mean "local"? Connections in this file: local, cache.'],
       [12, 4, 12, 14, 'error', 'Unknown key "windowsize" in a pipeline. Did you mean "windowSize"?'],
       [13, 22, 13, 25, 'error', 'qualityThreshold must be a number between 0 and 1 (got 1.5)'],
@@ -85,8 +85,8 @@ describe('config: diagnostics with exact ranges', () => {
   it('refuses credentials written into the file and flags keys of another backend', () => {
     const { problems } = load('secrets.clean.yaml');
     assert.deepEqual(brief(problems), [
-      [7, 6, 7, 14, 'error', 'Do not write a password in a config file. Store it with the command "Clean Streams: Set Secret" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it here with secret: <name>.'],
-      [11, 9, 11, 40, 'error', 'Do not put a password in the URL. Store it with "Clean Streams: Set Secret" and refer to it with auth: { secret: <name> }.'],
+      [7, 6, 7, 14, 'error', 'Do not write a password in a config file. Store it with the command "Clean: Set Secret…" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it here with secret: <name>.'],
+      [11, 9, 11, 40, 'error', 'Do not put a password in a URL: it would land in settings, shell history and logs. Store it with "Clean: Set Secret…" (headless: the environment variable CLEAN_SECRET_<NAME>) and refer to it with auth: { secret: <name> }.'],
       [12, 4, 12, 11, 'warning', 'brokers applies to kafka connections; "cache" is a redis connection (it uses url).'],
       [17, 10, 17, 19, 'error', '"yesterday" is not a start position. Use earliest, latest, or an ISO time such as 2026-11-28T10:00:00Z.'],
       [18, 10, 18, 18, 'error', 'Pipeline "sessions" needs topic: (the Redis stream key to watch).'],

@@ -35,24 +35,58 @@ test('file: lines become messages with their line numbers; blank lines and CRLF 
   ]);
 });
 
-test('file --follow: tails appended lines, waits for a partial line to finish, restarts after truncation', async () => {
+test('file --follow: tails appended lines, waits for a partial line to finish, restarts at line 1 after truncation', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'clean-src-'));
   const file = path.join(dir, 'tail.jsonl');
   writeFileSync(file, '{"n":1}\n');
-  const src = new FileSource({ backend: 'file', topic: file, from: { kind: 'earliest' }, options: { follow: true } }, ctx);
+  // The source logs when it sees the truncation: the test waits on that, not on the clock.
+  let truncated: () => void = () => {};
+  const seen = new Promise<void>((resolve) => (truncated = resolve));
+  const log = { ...ctx.log, info: (m: string) => m.includes('was truncated') && truncated() };
+  const src = new FileSource({ backend: 'file', topic: file, from: { kind: 'earliest' }, options: { follow: true } }, { ...ctx, log });
   await src.connect();
   const it = src.consume()[Symbol.asyncIterator]();
-  assert.deepEqual(((await it.next()).value as SourceMessage[]).map((m) => String(m.value)), ['{"n":1}']);
+  const next = async () => ((await it.next()).value as SourceMessage[]).map((m) => [m.position, String(m.value)]);
+  assert.deepEqual(await next(), [[1, '{"n":1}']]);
   appendFileSync(file, '{"n":2}\n{"n":');
-  assert.deepEqual(((await it.next()).value as SourceMessage[]).map((m) => String(m.value)), ['{"n":2}']);
+  assert.deepEqual(await next(), [[2, '{"n":2}']]);
   appendFileSync(file, '3}\n');
-  assert.deepEqual(((await it.next()).value as SourceMessage[]).map((m) => [m.position, String(m.value)]), [[3, '{"n":3}']]);
+  assert.deepEqual(await next(), [[3, '{"n":3}']]);
   truncateSync(file, 0);
-  await new Promise((r) => setTimeout(r, 300));
-  appendFileSync(file, '{"n":4}\n');
-  assert.deepEqual(((await it.next()).value as SourceMessage[]).map((m) => String(m.value)), ['{"n":4}']);
+  const pending = next();
+  await seen;
+  appendFileSync(file, '{"n":4}\n{"n":5}\n');
+  assert.deepEqual(await pending, [
+    [1, '{"n":4}'],
+    [2, '{"n":5}'],
+  ]);
   await src.close();
   assert.equal((await it.next()).done, true);
+});
+
+test('file: a line over maxMessageBytes is passed on as too large (its first bytes only) and skipped to its newline', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'clean-src-'));
+  const file = path.join(dir, 'long.jsonl');
+  // Line 2 (3 MB) spans four 1 MiB reads: it is passed on once the first read holds more than the limit of it
+  // (1048568 bytes), and the rest is dropped. Line 4 (5000 bytes) ends within one read: it goes whole, for the
+  // engine to flag by its size. Line 6 has no newline and runs past the limit before the file ends.
+  writeFileSync(file, '{"a":1}\n' + '{"x":"' + 'y'.repeat(3 << 20) + '"}\n{"a":2}\n' + 'z'.repeat(5000) + '\n{"a":3}\n' + 'w'.repeat(2000));
+  const src = new FileSource({ backend: 'file', topic: file, from: { kind: 'earliest' } }, { ...ctx, maxMessageBytes: 1000 });
+  await src.connect();
+  const got = await collect(src.consume());
+  await src.close();
+  assert.deepEqual(
+    got.map((m) => [m.position, (m.value as Buffer).length, m.oversize]),
+    [
+      [1, 7, undefined],
+      [2, 256, 1048568],
+      [3, 7, undefined],
+      [4, 5000, undefined],
+      [5, 7, undefined],
+      [6, 256, 2000],
+    ],
+  );
+  assert.equal((got[1].value as Buffer).subarray(0, 8).toString(), '{"x":"yy');
 });
 
 test('file: a missing file is a clear error', async () => {

@@ -5,6 +5,7 @@
  */
 import type { FieldRule } from '../config';
 import { Code } from '../fields';
+import { compileRuleRegex, type RuleRegex } from '../regex';
 import type { Detector, EngineView, Finding, RecordAccess } from './types';
 import { HardLimit, pct, quote, worstFirst } from './types';
 
@@ -14,7 +15,8 @@ interface CompiledRule {
   readonly type: string | undefined;
   readonly min: number;
   readonly max: number;
-  readonly regex: RegExp | null;
+  /** Linear-time (RE2): no pattern can stall the pipeline whatever the value. */
+  readonly regex: RuleRegex | null;
   readonly allowed: Set<unknown> | null;
   /** Which window slots break this rule, and how many. */
   readonly ring: Uint8Array;
@@ -33,7 +35,7 @@ export function createRules(fields: Record<string, FieldRule>, windowSize: numbe
     type: r.type,
     min: typeof r.min === 'number' ? r.min : -Infinity,
     max: typeof r.max === 'number' ? r.max : Infinity,
-    regex: r.regex !== undefined ? new RegExp(r.regex) : null,
+    regex: r.regex !== undefined ? compileRuleRegex(r.regex) : null,
     allowed: Array.isArray(r.enum) ? new Set<unknown>(r.enum) : null,
     ring: new Uint8Array(windowSize),
     count: 0,

@@ -15,6 +15,9 @@ export function run(): Promise<void> {
   require('./demo.test');
   require('./resolveTopic.test');
   require('./diagnostics.test');
+  require('./alerts.test');
+  require('./codeTopics.test');
+  require('./wizard.test'); // restarts the agent too; its pipelines are stopped afterwards
   require('./baseline.test'); // last: it restarts the agent
 
   const outcomes: HostTestOutcome[] = [];
