@@ -375,6 +375,8 @@ export function hover(model: ConfigOutline, offset: number, positionAt: (offset:
   const path = at.path;
   const last = path[path.length - 1];
   const md = (value: string): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range });
+  // Names come from the file (and may come from anywhere): never a link, an image, an icon or raw HTML in a hover.
+  const esc = (name: unknown): string => String(name).replace(/[\\`[\]()<>$!]/g, '\\$&');
 
   if (!at.onKey && at.scalar !== undefined) {
     const value = at.scalar;
@@ -383,21 +385,21 @@ export function hover(model: ConfigOutline, offset: number, positionAt: (offset:
     if (parentKey === 'backend' && BACKEND_DOCS[value]) return md(`**${value}** backend\n\n${BACKEND_DOCS[value]}`);
     if (parentKey === 'connection' && path[0] === 'pipelines') {
       const c = model.connections.find((x) => x.name === value);
-      return md(c ? `Connection **${value}**: ${connectionDoc(c.value)}` : `No connection named **${value}** in this file.`);
+      return md(c ? `Connection **${esc(value)}**: ${connectionDoc(c.value)}` : `No connection named **${esc(value)}** in this file.`);
     }
   }
   if (path[0] === 'connections' && path.length === 2 && at.onKey) {
     const c = model.connections.find((x) => x.name === last);
-    return md(`Connection **${String(last)}**${c ? `: ${connectionDoc(c.value)}` : ''}\n\nPipelines use it with \`connection: ${String(last)}\`.`);
+    return md(`Connection **${esc(last)}**${c ? `: ${connectionDoc(c.value)}` : ''}\n\nPipelines use it with \`connection: ${String(last)}\`.`);
   }
   if (path[0] === 'fields' || path[path.length - 2] === 'fields') {
-    if (at.onKey && path[path.length - 2] === 'fields') return md(`Rules for the field **${String(last)}**: \`required\`, \`type\`, \`min\`, \`max\`, \`regex\`, \`enum\`.`);
+    if (at.onKey && path[path.length - 2] === 'fields') return md(`Rules for the field **${esc(last)}**: \`required\`, \`type\`, \`min\`, \`max\`, \`regex\`, \`enum\`.`);
   }
   const keyPath = typeof last === 'number' ? path.slice(0, -1) : path;
   const schema = schemaAt(keyPath);
   if (!schema) return null;
   const name = String(keyPath[keyPath.length - 1] ?? 'clean.yaml');
-  const parts = [`**${name}**${typeLine(schema) ? ` · ${typeLine(schema)}` : ''}`];
+  const parts = [`**${esc(name)}**${typeLine(schema) ? ` · ${typeLine(schema)}` : ''}`];
   if (schema.description) parts.push(schema.description);
   const e = deref(schema.items)?.enum ?? schema.enum;
   if (e) parts.push(`One of: ${e.map((x) => `\`${String(x)}\``).join(', ')}`);

@@ -79,17 +79,7 @@ class ArchiveColumns {
 }
 
 /** What is saved of a pipeline's history (rates and scores at four decimals). */
-export interface SavedHistory {
-  version: 1;
-  pipeline: string;
-  savedAt: number;
-  time: number[];
-  score: number[];
-  throughput: number[];
-  records: number[];
-  detectors: Partial<Record<DetectorName, Array<number | null>>>;
-  alerts: Array<AlertEvent | RecoveredEvent>;
-}
+export type SavedHistory = { version: 1; savedAt: number } & Pick<PipelineHistory, 'pipeline' | 'time' | 'score' | 'throughput' | 'records' | 'detectors' | 'alerts'>;
 
 export class PipelineHistoryRing {
   private readonly time: Float64Array;

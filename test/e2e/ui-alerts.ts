@@ -2,21 +2,11 @@
 // worst alert and names the others; pipelines that cannot reach their broker, with the reason in the tree, "2 down" in
 // the status bar and the chart header; and "Edit Address…" from the tree moving a pipeline to a real broker.
 // Screenshots: toast-folded.png, tree-unreachable.png, statusbar-down.png, chart-down.png, tree-address-edited.png.
-import type { Locator, Page } from 'playwright-core';
 import { useBroker } from '../helpers/broker';
-import type { SuiteRecorder } from './harness/outcomes';
-import type { Workbench } from './harness/workbench';
+import type { UiCheckContext } from './uiContext';
 import { eventually } from './eventually';
 
-export interface AlertsUi {
-  page: Page;
-  workbench: Workbench;
-  recorder: SuiteRecorder;
-  /** The workspace folder code-server has open. */
-  workspace: string;
-  screenshot(target: Page | Locator, name: string, maxHeight?: number): Promise<string>;
-  viewContainerTitle: string;
-}
+export type AlertsUi = UiCheckContext;
 
 export async function checkAlertsAndStates(ui: AlertsUi): Promise<void> {
   const { page, workbench, recorder } = ui;

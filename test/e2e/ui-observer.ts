@@ -3,22 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
 import { Kafka, logLevel } from 'kafkajs';
 import { useBroker } from '../helpers/broker';
-import type { SuiteRecorder } from './harness/outcomes';
-import type { Workbench } from './harness/workbench';
+import type { UiCheckContext } from './uiContext';
 import { eventually } from './eventually';
 
-export interface ObserverUi {
-  page: Page;
-  workbench: Workbench;
-  recorder: SuiteRecorder;
-  /** The workspace folder code-server has open. */
-  workspace: string;
-  screenshot(target: Page | Locator, name: string, maxHeight?: number): Promise<string>;
-  viewContainerTitle: string;
-}
+export type ObserverUi = UiCheckContext;
 
 export async function checkMissingTopic(ui: ObserverUi): Promise<void> {
   const { page, workbench, recorder } = ui;

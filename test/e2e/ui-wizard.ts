@@ -1,19 +1,12 @@
 // Issue 17.7 in the real VS Code: "Clean: Monitor Topic…" offers the brokers the workspace names, then lists the
 // broker's streams with a filter. Screenshot: test-results/e2e/wizard-topics.png.
 import { randomBytes } from 'node:crypto';
-import type { Locator, Page } from 'playwright-core';
 import Redis from 'ioredis';
 import { useBroker } from '../helpers/broker';
-import type { SuiteRecorder } from './harness/outcomes';
-import type { Workbench } from './harness/workbench';
+import type { UiCheckContext } from './uiContext';
 import { eventually } from './eventually';
 
-export interface WizardUi {
-  page: Page;
-  workbench: Workbench;
-  recorder: SuiteRecorder;
-  screenshot(target: Page | Locator, name: string, maxHeight?: number): Promise<string>;
-}
+export type WizardUi = UiCheckContext;
 
 export async function checkWizardTopics(ui: WizardUi): Promise<void> {
   const { page, workbench, recorder } = ui;

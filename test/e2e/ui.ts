@@ -302,7 +302,7 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
     }, 60_000);
     await checkMissingTopic({ page, workbench, recorder, workspace, screenshot, viewContainerTitle: VIEW_CONTAINER_TITLE });
     await checkAlertsAndStates({ page, workbench, recorder, workspace, screenshot, viewContainerTitle: VIEW_CONTAINER_TITLE });
-    await checkWizardTopics({ page, workbench, recorder, screenshot });
+    await checkWizardTopics({ page, workbench, recorder, workspace, screenshot, viewContainerTitle: VIEW_CONTAINER_TITLE });
   } finally {
     await screenshot(page, 'workbench-final').catch(() => undefined);
     await page.close();

@@ -10,24 +10,11 @@ import { computeStatusBar } from '../../client/model/statusBarState';
 import { childrenOf, distinguishers, pipelineNode, pipelineNodes } from '../../client/model/topicTree';
 import { formatClock } from '../../client/model/format';
 import type { AlertEvent, MetricsEvent, PipelineInfo } from '../../shared/protocol';
+import { pipelineInfo } from '../helpers/clientModel';
 
 const Z = '\u200B';
 
-function info(id: string, over: Partial<PipelineInfo> = {}): PipelineInfo {
-  return {
-    id,
-    name: id,
-    topic: id,
-    backend: 'kafka',
-    description: `kafka 127.0.0.1:9092/${id}`,
-    state: 'running',
-    message: '',
-    threshold: 0.8,
-    detectors: ['duplicates', 'missing'],
-    cliCommand: `clean-agent watch kafka://127.0.0.1:9092/${id}`,
-    ...over,
-  };
-}
+const info = pipelineInfo;
 
 function metrics(pipeline: string, time: number, score: number, over: Partial<MetricsEvent> = {}): MetricsEvent {
   return {

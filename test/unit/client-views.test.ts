@@ -4,22 +4,9 @@ import { computeStatusBar, levelOf } from '../../client/model/statusBarState';
 import { PipelineStore } from '../../client/model/pipelineStore';
 import { childrenOf, detectorLevel, detectorNodes, pipelineNode } from '../../client/model/topicTree';
 import type { MetricsEvent, PipelineInfo } from '../../shared/protocol';
+import { pipelineInfo } from '../helpers/clientModel';
 
-function info(id: string, over: Partial<PipelineInfo> = {}): PipelineInfo {
-  return {
-    id,
-    name: id,
-    topic: id,
-    backend: 'kafka',
-    description: `kafka 127.0.0.1:9092/${id}`,
-    state: 'running',
-    message: '',
-    threshold: 0.8,
-    detectors: ['duplicates', 'missing'],
-    cliCommand: `clean-agent watch kafka://127.0.0.1:9092/${id}`,
-    ...over,
-  };
-}
+const info = pipelineInfo;
 
 function metrics(pipeline: string, time: number, score: number): MetricsEvent {
   return {
