@@ -78,6 +78,8 @@ export class RealtimePipeline {
   private readonly handlers: AlertHandler[] = [];
   private readonly log: Logger;
   private source: StreamSource | null = null;
+  /** The source already closed in this run: stop() and run() may both reach closeSource(). */
+  private closedSource: StreamSource | null = null;
   private _state: PipelineState = 'stopped';
   private _message = 'not started';
   private stopping = false;
@@ -138,6 +140,7 @@ export class RealtimePipeline {
   /** Connects, consumes until the source ends, `limit` is reached or stop() is called. Rejects on a fatal source error. */
   async run(): Promise<void> {
     this.stopping = false;
+    this.closedSource = null;
     this.setState('connecting', 'connecting');
     const ctx: SourceContext = {
       log: this.log,
@@ -158,7 +161,12 @@ export class RealtimePipeline {
     try {
       const src = (this.source = typeof this.sourceOrFactory === 'function' ? await this.sourceOrFactory(ctx) : this.sourceOrFactory);
       await src.connect();
-      if (this.stopping) return;
+      if (this.stopping) {
+        // Stopped while connecting: it ends as stopped, like any other stop (not left "connecting").
+        await this.closeSource();
+        this.setState('stopped', 'stopped');
+        return;
+      }
       // A source connected to a missing topic (Redis: a stream not yet created) says `waiting`; it reports running itself.
       if (this._state !== 'waiting') this.setState('running', `reading ${src.description}`);
       this.lastCheckTime = this.lastRecordTime = Date.now();
@@ -418,7 +426,8 @@ export class RealtimePipeline {
 
   private async closeSource(): Promise<void> {
     const src = this.source;
-    if (!src) return;
+    if (!src || src === this.closedSource) return;
+    this.closedSource = src;
     try {
       await src.close();
     } catch (err) {

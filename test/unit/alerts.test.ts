@@ -182,3 +182,14 @@ test('a score alert under a written threshold with nothing standing out names wh
   assert.equal(e.message, 'Quality score 0.850 is below the threshold 0.90 over the last 1000 records; missing: 30.0% of records flagged (most on "note", 30.0%), as usual for this stream (+1 more).');
   assert.deepEqual(e.fields.map((f) => [f.name, f.share]), [['note', 0.3], [null, 0.02]]);
 });
+
+test('a pipeline stopped while its source is still connecting ends stopped, not left connecting', async () => {
+  const p = new RealtimePipeline('early', new MemorySource(['{"a":1}']), config);
+  const states: string[] = [];
+  p.on('status', (s) => states.push(s.state));
+  const run = p.run(); // the source's connect() is under way
+  await p.stop();
+  await run;
+  assert.equal(p.state, 'stopped');
+  assert.deepEqual(states, ['connecting', 'stopped']);
+});
