@@ -6,21 +6,35 @@ export class Workbench {
 
   /** F1, type the command's title, pick the entry whose label matches it exactly. */
   async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(`>${title}`);
+    await this.typeInQuickInput('F1', `>${title}`);
     const entry = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
     await entry.waitFor({ timeout: 15_000 });
     await entry.click();
   }
 
+  /**
+   * Opens the quick input with `key` and types `text` into it. A key pressed while a webview (the chart) holds the
+   * focus, or while the previous quick pick is still closing, can open the widget only to have it close again: as a
+   * person would, press the key again (at most three times).
+   */
+  private async typeInQuickInput(key: string, text: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press(key);
+      try {
+        await input.waitFor({ timeout: 10_000 });
+        await input.fill(text, { timeout: 5_000 });
+        return;
+      } catch (error) {
+        if (attempt === 3) throw error;
+        await this.page.keyboard.press('Escape');
+      }
+    }
+  }
+
   /** Quick Open (Ctrl+P) a file of the workspace and wait for its editor. */
   async openFile(name: string): Promise<void> {
-    await this.page.keyboard.press('Control+P');
-    const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(name);
+    await this.typeInQuickInput('Control+P', name);
     const entry = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
     await entry.waitFor({ timeout: 15_000 });
     await entry.click();
