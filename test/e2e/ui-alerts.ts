@@ -11,10 +11,16 @@ export type AlertsUi = UiCheckContext;
 export async function checkAlertsAndStates(ui: AlertsUi): Promise<void> {
   const { page, workbench, recorder } = ui;
   const rowText = async (name: string) => (await workbench.treeRow(name).innerText().catch(() => '(no row)')).replace(/\s+/g, ' ');
+  /** "Clean: Stop Pipeline": with several pipelines it asks which (pick the row); with one it stops that one at once. */
   const stop = async (name: string) => {
     await workbench.runCommand('Clean: Stop Pipeline');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().click();
-    await workbench.treeRow(name).waitFor({ state: 'detached', timeout: 15_000 });
+    const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
+    const asked = await pick.waitFor({ timeout: 3_000 }).then(() => true, () => false);
+    const listed = asked ? await page.locator('.quick-input-widget .monaco-list-row').allInnerTexts() : [];
+    if (asked) await pick.click();
+    await workbench.treeRow(name).waitFor({ state: 'detached', timeout: 15_000 }).catch(async () => {
+      throw new Error(`${name} is still in the tree after Stop Pipeline (${asked ? `picked from ${JSON.stringify(listed)}` : 'no pick asked'}); its row reads "${await rowText(name)}"`);
+    });
   };
 
   await recorder.test('alerts that fire together become one toast led by the worst, naming the others', async () => {

@@ -32,11 +32,21 @@ export class Workbench {
     }
   }
 
-  /** Quick Open (Ctrl+P) a file of the workspace and wait for its editor. */
+  /**
+   * Quick Open (Ctrl+P) a file of the workspace and wait for its editor. Quick Open keeps its file list while it is
+   * open: a file written a moment ago may be missing from it, so it is closed and opened again (at most three times).
+   */
   async openFile(name: string): Promise<void> {
-    await this.typeInQuickInput('Control+P', name);
     const entry = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
-    await entry.waitFor({ timeout: 15_000 });
+    for (let attempt = 1; ; attempt++) {
+      await this.typeInQuickInput('Control+P', name);
+      const listed = await entry.waitFor({ timeout: attempt === 3 ? 15_000 : 5_000 }).then(() => true, (error: Error) => {
+        if (attempt === 3) throw error;
+        return false;
+      });
+      if (listed) break;
+      await this.page.keyboard.press('Escape');
+    }
     await entry.click();
     await this.page.locator('.editor-group-container .tab.active', { hasText: name }).waitFor();
     await this.page.locator('.editor-instance .view-lines').first().waitFor();
@@ -96,7 +106,8 @@ export class Workbench {
 
   /** A webview's content: the outer iframe VS Code marks ready, then the document it renders in. */
   webview(): FrameLocator {
-    return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    // The visible one: a webview kept alive behind another tab stays in the page, hidden.
+    return this.page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
   }
 
   async closeAllEditors(): Promise<void> {
