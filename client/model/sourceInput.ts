@@ -1,5 +1,6 @@
 /** The guided "Monitor Topic…" input and the gaps "Monitor this topic" fills: parts -> a source URL. */
 import type { Backend, PipelineInfo, ResolvedConnection } from '../../shared/protocol';
+import { sourceAddressOf, sourceUrlFromCli } from './sourceAddress';
 
 export type BrokerBackend = 'kafka' | 'redis' | 'pulsar';
 
@@ -120,14 +121,12 @@ export function withTopic(base: string, backend: BrokerBackend, topic: string): 
 
 /** The address part of a base URL ("127.0.0.1:9092"), without user or scheme. */
 export function addressOfBase(base: string): string {
-  return base.replace(/^[a-z+]+:\/\//, '').replace(/^[^@/?]*@/, '').replace(/[/?].*$/, '');
+  return sourceAddressOf(base)?.hostPorts ?? base;
 }
 
 /** The source URL of a pipeline's `clean-agent watch <url>` line; undefined for a config-file pipeline or none. */
 export function sourceUrlOfPipeline(info: Pick<PipelineInfo, 'cliCommand'>): string | undefined {
-  const m = /^clean-agent\s+watch\s+('(?:[^']|'\\'')*'|\S+)/.exec(info.cliCommand.trim());
-  if (!m) return undefined;
-  return m[1]!.startsWith("'") ? m[1]!.slice(1, -1).replace(/'\\''/g, "'") : m[1];
+  return sourceUrlFromCli(info.cliCommand);
 }
 
 /**
@@ -161,8 +160,5 @@ export function addressChoices(found: ReadonlyArray<{ file: string; connection: 
 
 /** The backend a broker URL names by its scheme; undefined for demo:, file: and anything else. */
 export function backendOfBase(url: string): BrokerBackend | undefined {
-  const scheme = /^([a-z+]+):\/\//.exec(url)?.[1];
-  if (scheme === 'kafka') return 'kafka';
-  if (scheme === 'redis' || scheme === 'rediss') return 'redis';
-  return scheme?.startsWith('pulsar') ? 'pulsar' : undefined;
+  return sourceAddressOf(url)?.backend as BrokerBackend | undefined;
 }

@@ -3,6 +3,7 @@
  * descriptions and defaults: validation, completion and hover all read it.
  */
 import rawSchema from '../../schema/clean.schema.json';
+import { editDistance } from '../engine/names';
 
 export interface SchemaNode {
   type?: string | string[];
@@ -92,22 +93,6 @@ export function allowedTypes(node: SchemaNode | undefined): string[] {
   if (n.anyOf) return n.anyOf.flatMap((b) => allowedTypes(b));
   if (n.type === undefined) return n.properties ? ['object'] : [];
   return Array.isArray(n.type) ? n.type : [n.type];
-}
-
-/** Edit distance, for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  // Optimal string alignment: a swap of two neighbours ("kafak") costs one edit.
-  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= m; i++) {
-    for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[m][n];
 }
 
 /** The closest candidate, when one is close enough to be what the user meant. */

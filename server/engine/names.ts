@@ -22,3 +22,30 @@ export function nameTooLong(what: string, name: unknown): string | undefined {
   if (typeof name !== 'string' || name.length <= MAX_NAME_LENGTH) return undefined;
   return `${what} ${quoteName(name)} is ${name.length} characters long; names are at most ${MAX_NAME_LENGTH} characters. Use a shorter name.`;
 }
+
+/**
+ * Edit distance between two names, for every "did you mean" (config keys, topics, streams): optimal string
+ * alignment, so a swap of two neighbours ("kafak") costs one edit. Past `limit` it stops early and returns
+ * limit + 1. Three rows, no matrix.
+ */
+export function editDistance(a: string, b: string, limit = Infinity): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before = new Array<number>(b.length + 1);
+  let prev = new Array<number>(b.length + 1);
+  let row = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) d = Math.min(d, before[j - 2] + 1);
+      row[j] = d;
+      if (d < best) best = d;
+    }
+    if (best > limit) return limit + 1;
+    [before, prev, row] = [prev, row, before];
+  }
+  return prev[b.length];
+}

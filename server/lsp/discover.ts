@@ -4,8 +4,6 @@
  * Metadata reads only: nothing here creates, subscribes to or consumes from a topic.
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import Redis from 'ioredis';
@@ -14,6 +12,8 @@ import { describeKafkaError } from '../sources/kafka';
 import { closestName, missingTopicMessage } from '../sources/missingTopic';
 import { DEFAULT_WEB_PORT } from '../sources/pulsar';
 import { restReason } from '../sources/pulsar-ws';
+import { httpGet, type HttpAnswer } from '../sources/httpGet';
+import { scanStreamKeys } from '../sources/redis';
 import type { SourceSpec } from '../sources/types';
 import { UsageError, parseSourceUrl } from '../sources/url';
 
@@ -241,14 +241,8 @@ async function redisStreams(spec: SourceSpec, deps: DiscoverDeps): Promise<Listi
   });
   try {
     await client.connect();
-    const names = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = (await client.call('SCAN', cursor, 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]];
-      for (const k of keys) names.add(k);
-      cursor = next;
-    } while (cursor !== '0' && names.size <= LIST_LIMIT);
-    return capped([...names], cursor !== '0');
+    const { names, more } = await scanStreamKeys(client, { names: LIST_LIMIT });
+    return capped(names, more);
   } catch (err) {
     throw redisFailure(socketError ?? err, url.host, spec);
   } finally {
@@ -343,36 +337,10 @@ async function adminList(t: WebTarget, path: string, optional: boolean): Promise
   throw new DiscoveryError('unreachable', `Pulsar at ${t.address} answered ${path} with HTTP ${res.status}${reason ? ` (${reason})` : ''}. Check the tenant and namespace.`);
 }
 
-function adminGet(t: WebTarget, path: string): Promise<{ status: number; body: string }> {
-  const request = t.secure ? https.request : http.request;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: t.hostname,
-        port: t.port,
-        path,
-        method: 'GET',
-        // The token travels in a header, never in a URL that could be logged.
-        headers: { Accept: 'application/json', ...(t.token ? { Authorization: `Bearer ${t.token}` } : {}) },
-        timeout: TIMEOUT_MS,
-        ...(t.secure ? { ...t.tls, servername: t.hostname } : {}),
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (body.length < 4_000_000) body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ENOTFOUND' ? 'host not found' : err.code ?? err.message;
-      reject(new DiscoveryError('unreachable', `Cannot reach Pulsar's admin API at ${t.address} (${why}). Is the broker running, and is this its web service port (usually 8080)?`));
-    });
-    req.end();
+function adminGet(t: WebTarget, path: string): Promise<HttpAnswer> {
+  return httpGet(t, path, t.token ? { Authorization: `Bearer ${t.token}` } : {}, TIMEOUT_MS, 4_000_000).catch((err: NodeJS.ErrnoException) => {
+    const why = err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ENOTFOUND' ? 'host not found' : err.code ?? err.message;
+    throw new DiscoveryError('unreachable', `Cannot reach Pulsar's admin API at ${t.address} (${why}). Is the broker running, and is this its web service port (usually 8080)?`);
   });
 }
 

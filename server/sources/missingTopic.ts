@@ -2,31 +2,14 @@
  * A topic (or stream) that does not exist: the monitor never creates one, it says so and waits for it to
  * appear. A misspelling is the usual cause, so a close name among the broker's topics is offered.
  */
+import { editDistance } from '../engine/names';
 
 /** The widest edit distance still offered as "did you mean": one slip per four characters, at most three. */
 function closeEnough(name: string): number {
   return Math.min(3, Math.max(1, Math.floor(name.length / 4)));
 }
 
-/** Levenshtein distance, or limit + 1 as soon as it must exceed limit (two rows, no matrix). */
-export function editDistance(a: string, b: string, limit = Infinity): number {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let prev = new Array<number>(b.length + 1);
-  let row = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    row[0] = i;
-    let best = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
-      if (row[j] < best) best = row[j];
-    }
-    if (best > limit) return limit + 1;
-    [prev, row] = [row, prev];
-  }
-  return prev[b.length];
-}
+export { editDistance };
 
 /** The existing name closest to `name` when one is close (ties: the first in sort order); undefined otherwise. */
 export function closestName(name: string, existing: Iterable<string>): string | undefined {

@@ -4,13 +4,12 @@
  * endpoint uses acknowledgements for flow control only; no cursor is stored). Topic lookups use the
  * read-only admin REST calls of the same port.
  */
-import http from 'node:http';
-import https from 'node:https';
 import WebSocket from 'ws';
 import type { SourceContext, SourceMessage, StartPosition } from './types';
 import { SourceError } from './types';
 import type { PulsarTarget, PulsarTransport } from './pulsar';
 import { missingTopicMessage } from './missingTopic';
+import { httpGet, type HttpAnswer } from './httpGet';
 
 const BACKOFF_START_MS = 250;
 const BACKOFF_CAP_MS = 5000;
@@ -397,32 +396,11 @@ export class PulsarWebSocketTransport implements PulsarTransport {
   }
 
   private adminGet(path: string): Promise<HttpAnswer> {
-    const t = this.target;
-    const request = t.secure ? https.request : http.request;
-    return new Promise<HttpAnswer>((resolve, reject) => {
-      const req = request(
-        {
-          host: t.hostname,
-          port: t.port,
-          path,
-          method: 'GET',
-          headers: { Accept: 'application/json', ...this.authHeaders() },
-          timeout: HTTP_TIMEOUT_MS,
-          ...(t.secure ? { ca: t.tls?.ca, cert: t.tls?.cert, key: t.tls?.key, rejectUnauthorized: t.tls?.rejectUnauthorized, servername: t.hostname } : {}),
-        },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          res.on('error', (err) => reject(this.unreachable(err)));
-        },
-      );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', (err) => reject(this.unreachable(err)));
-      req.end();
+    return httpGet(this.target, path, this.authHeaders(), HTTP_TIMEOUT_MS).catch((err: unknown) => {
+      throw this.unreachable(err);
     });
   }
+
 
   private dropLane(lane: Lane, terminate: boolean): void {
     if (lane.pinger) clearInterval(lane.pinger);
@@ -451,11 +429,6 @@ export class PulsarWebSocketTransport implements PulsarTransport {
       this.wake = wake;
     });
   }
-}
-
-interface HttpAnswer {
-  status: number;
-  body: string;
 }
 
 /** The reader's `messageId` parameter for a start position. A time start reads from the earliest and skips. */

@@ -237,20 +237,12 @@ export class RedisStreamSource implements StreamSource {
   /** Stream keys of this database, for a "did you mean"; none when SCAN is not allowed or the connection is gone. */
   private async streamNames(): Promise<string[]> {
     const control = this.control;
-    const names: string[] = [];
-    if (!control) return names;
-    let cursor = '0';
+    if (!control) return [];
     try {
-      for (let round = 0; round < SUGGEST_SCAN_ROUNDS; round++) {
-        const [next, keys] = (await control.call('SCAN', cursor, 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]];
-        names.push(...keys);
-        cursor = next;
-        if (cursor === '0') break;
-      }
+      return (await scanStreamKeys(control, { rounds: SUGGEST_SCAN_ROUNDS })).names;
     } catch {
-      // A least-privilege user may lack SCAN; the message then goes without a suggestion.
+      return []; // a least-privilege user may lack SCAN; the message then goes without a suggestion
     }
-    return names;
   }
 
   /** Retries with exponential backoff (capped at 5 s) until both connections are back; returns the next backoff. */
@@ -727,4 +719,26 @@ function firstLine(err: unknown): string {
 
 function formatSeconds(ms: number): string {
   return ms < 1000 ? `${(ms / 1000).toFixed(2).replace(/0+$/, '')} s` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/**
+ * The stream keys of a Redis database, by `SCAN … COUNT 1000 TYPE stream`, for the did-you-mean of a missing stream
+ * and the wizard's list: at most `rounds` SCAN calls, and no more once over `names` keys; `more` when the scan stopped
+ * before the cursor came back to 0.
+ */
+export async function scanStreamKeys(
+  client: Pick<Redis, 'call'>,
+  bounds: { rounds?: number; names?: number },
+): Promise<{ names: string[]; more: boolean }> {
+  const rounds = bounds.rounds ?? Infinity;
+  const most = bounds.names ?? Infinity;
+  const names = new Set<string>();
+  let cursor = '0';
+  for (let round = 0; round < rounds; round++) {
+    const [next, keys] = (await client.call('SCAN', cursor, 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]];
+    for (const k of keys) names.add(k);
+    cursor = next;
+    if (cursor === '0' || names.size > most) break;
+  }
+  return { names: [...names], more: cursor !== '0' };
 }
