@@ -141,6 +141,8 @@ export class RealtimePipeline {
   async run(): Promise<void> {
     this.stopping = false;
     this.closedSource = null;
+    // The saved baseline first: the first status already says whether the pipeline resumes ready or learns.
+    this.loadBaseline();
     this.setState('connecting', 'connecting');
     const ctx: SourceContext = {
       log: this.log,
@@ -157,7 +159,6 @@ export class RealtimePipeline {
     const idleMs = this.options.idleFlushMs ?? 1000;
     const engine = this.engine;
     let ended = false;
-    this.loadBaseline();
     try {
       const src = (this.source = typeof this.sourceOrFactory === 'function' ? await this.sourceOrFactory(ctx) : this.sourceOrFactory);
       await src.connect();

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AgentClient } from './agentClient';
-import type { AlertEvent, BaselineChangeResult, MetricsParams, PipelineInfo } from '../../shared/protocol';
+import type { AlertEvent, BaselineChangeResult, MetricsParams, PipelineInfo, StatusParams } from '../../shared/protocol';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'clean-baseline-'));
 const storage = path.join(dir, 'storage');
@@ -63,6 +63,9 @@ describe('learned baselines over the protocol (spawned agent, storage folder)', 
     agents.push(agent);
     const run2 = await runFile(agent, second);
     assert.deepEqual(run2.first.baseline, { state: 'ready', records: 1000, needed: 200, restored: true });
+    // Not even its first status ("connecting") says learning: the saved baseline is taken in before the pipeline announces itself.
+    const statuses = agent.of('clean/status').map((r) => r.params as StatusParams).filter((p) => p.pipeline === 'orders');
+    assert.deepEqual([statuses[0]?.state, [...new Set(statuses.map((p) => p.info.baseline?.state))]], ['connecting', ['ready']]);
     assert.deepEqual(run2.alerts, []);
 
     const undone = await agent.request<BaselineChangeResult>('clean/undoBaseline', { pipeline: 'orders' });
