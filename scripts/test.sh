@@ -21,14 +21,17 @@ trap 'exit 130' INT TERM
 stage() { printf '\n=== %s ===\n' "$1"; }
 
 # Brokers take longest to come up: start them first, in the background, and collect their URLs later.
-brokers=(redis kafka pulsar)
+# Beside the brokers: Apicurio Registry (schemas), Prometheus (scrapes the agent) and Alertmanager (an alert sink).
+brokers=(redis kafka pulsar registry prometheus alertmanager)
 for b in "${brokers[@]}"; do
   if [ -f "scripts/brokers/$b.sh" ]; then
     # A broker someone already runs is used as it is, and left running afterwards.
     if bash scripts/broker url "$b" >/dev/null 2>&1; then
+      echo "${CLEAN_BROKER_HOME:-$root/.cache/brokers}" >"$results/broker-$b.home"
       (bash scripts/broker url "$b" >"$results/broker-$b.log" 2>&1; echo $? >"$results/broker-$b.rc") &
     else
       started+=("$b")
+      echo "$test_broker_home" >"$results/broker-$b.home"
       (CLEAN_BROKER_HOME="$test_broker_home" bash scripts/broker start "$b" >"$results/broker-$b.log" 2>&1; echo $? >"$results/broker-$b.rc") &
     fi
   fi
@@ -60,6 +63,8 @@ for b in "${brokers[@]}"; do
   if [ "$rc" = 0 ]; then
     echo "$b: $url"
     export "CLEAN_TEST_$(echo "$b" | tr a-z A-Z)_URL=$url"
+    # Tests add scrape targets by writing files into the folder this Prometheus watches.
+    [ "$b" != prometheus ] || export "CLEAN_TEST_PROMETHEUS_TARGETS=$(cat "$results/broker-$b.home")/prometheus/targets"
   else
     echo "$b: failed to start (exit $rc); its log:"; tail -n 30 "$results/broker-$b.log"
     failed_stage+=" broker-$b"
