@@ -1,12 +1,15 @@
 /**
  * `npm run bench -- engine [--json] [--quick]`: the quality engine's throughput against bare
  * `buf.toString()` + `JSON.parse` over the same records in the same run, RSS growth over a long run, and the
- * size of a saved baseline for a 50-field record.
+ * size of a saved baseline for a 50-field record. With `--format avro`: the engine on Avro records against bare
+ * Avro decoding instead (bench/engineAvro.ts).
  */
 import { QualityEngine } from '../server/engine/quality';
 import { resolvePipelineConfig } from '../server/engine/config';
 import type { SourceMessage } from '../server/sources/types';
 import { orderPayload, seededRandom } from './records';
+import { benchFormat } from './avro';
+import { runAvro } from './engineAvro';
 
 interface Case {
   name: string;
@@ -48,6 +51,7 @@ function engineRun(records: SourceMessage[], total: number, window: number, pars
 }
 
 export async function run(argv: string[]): Promise<void> {
+  if (benchFormat(argv) === 'avro') return runAvro(argv);
   const json = argv.includes('--json');
   const quick = argv.includes('--quick');
   const perRun = quick ? 200_000 : 500_000;

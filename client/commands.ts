@@ -5,7 +5,7 @@ import { ChartPanel } from './chartPanel';
 import type { Ctx } from './ctx';
 import { acceptNormalParamsFor, outDetectors } from './model/alertNotices';
 import { acceptChoices, baselineChangeNotice, RESET_ACTION, resetConfirmation, UNDO_ACTION } from './model/baseline';
-import { alertTarget, configuredStart, lensTopicAt, pipelineTarget, type PipelineTarget } from './model/commandArgs';
+import { alertTarget, configuredStart, lensTopicAt, pipelineTarget, testSinkTarget, type PipelineTarget } from './model/commandArgs';
 import { describeCommandError } from './model/errors';
 import { redact, validateSecretName } from './model/redact';
 import type { TopicNode } from './model/topicTree';
@@ -140,6 +140,19 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!info) throw new Error(`no pipeline "${t.pipeline}" is running`);
       await vscode.env.clipboard.writeText(redact(info.cliCommand, ctx.knownSecrets));
       vscode.window.setStatusBarMessage(`$(copy) Copied: ${redact(info.cliCommand, ctx.knownSecrets)}`, 4000);
+    }),
+    register('clean.testSink', 'send the test alert', async (arg?: unknown) => {
+      const params = testSinkTarget(arg);
+      if (!params) throw new Error('clean.testSink needs {configUri, sink}; use the "Send test alert" lens above a sink in clean.yaml');
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Clean: sending a test alert to ${params.sink}…` },
+        () => ctx.testSink(params),
+      );
+      const message = redact(result.message, ctx.knownSecrets);
+      ctx.output.info(message);
+      if (result.ok) void vscode.window.showInformationMessage(message);
+      else void vscode.window.showWarningMessage(message, 'Show Log').then((pick) => pick && ctx.output.show());
+      return result;
     }),
     register('clean.acceptNormal', 'accept the current level as normal', async (arg?: unknown) => {
       const params = await acceptParams(arg);

@@ -33,6 +33,9 @@ import {
   type PipelineInfo,
   type StartPipelineParams,
   SOURCE_CODE_EXTENSIONS,
+  TestSinkRequest,
+  type TestSinkParams,
+  type TestSinkResult,
 } from '../shared/protocol';
 import { createRedactingLogChannel } from './logChannel';
 import { PipelineStore, recordStart, restoreRequest } from './model/pipelineStore';
@@ -305,6 +308,12 @@ export class Ctx implements vscode.Disposable {
   async undoBaseline(id: string): Promise<BaselineChangeResult> {
     const client = await this.agent();
     return this.applyBaselineChange(await client.sendRequest(UndoBaselineRequest.type, { pipeline: id }));
+  }
+
+  /** "Send test alert" on a sink in clean.yaml: the agent sends one test event and says what the receiver answered. */
+  async testSink(params: TestSinkParams): Promise<TestSinkResult> {
+    const client = await this.agent();
+    return client.sendRequest(TestSinkRequest.type, params);
   }
 
   private applyBaselineChange(result: BaselineChangeResult): BaselineChangeResult {

@@ -19,8 +19,10 @@ const common = {
 
 const entries = [
   { entryPoints: ['server/main.ts'], outfile: 'dist/agent.js' },
-  // The Kafka source fetches and decodes in a worker thread that runs this bundle beside agent.js.
-  { entryPoints: ['server/sources/kafka.ts'], outfile: 'dist/kafka-fetcher.js' },
+  // The Kafka source fetches and decodes in a worker thread that runs this bundle (kafka/worker.ts) beside agent.js.
+  { entryPoints: ['server/sources/kafka/worker.ts'], outfile: 'dist/kafka-fetcher.js' },
+  // Engine threads (`workers: N`, server/scale) run this bundle beside agent.js, one per share of a topic's partitions.
+  { entryPoints: ['server/scale/worker.ts'], outfile: 'dist/scale-worker.js' },
   // clean.yaml files are parsed and validated in a worker thread that runs this bundle beside agent.js.
   { entryPoints: ['server/lsp/configChecker.ts'], outfile: 'dist/config-check.js' },
 ];

@@ -10,8 +10,10 @@ import type { Position, Range } from 'vscode-languageserver-protocol';
 import type { DetectorName, PipelineSettings } from '../server/engine/config';
 import type { AlertEvent, AlertField, BaselineInfo, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent } from '../server/engine/events';
 import type { Backend, PipelineState, SourceSpec } from '../server/sources/types';
+import type { DecodeInfo } from '../server/decode/types';
 
 export type { AlertEvent, AlertField, BaselineInfo, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent, DetectorName, PipelineSettings, PipelineState, Backend, SourceSpec };
+export type { DecodeInfo };
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -50,6 +52,28 @@ export interface PipelineInfo {
   canUndoBaseline?: boolean;
   /** Only on a clean/startPipeline answer: the same pipeline (same file entry, or same source) was already active, nothing was started. */
   reused?: true;
+  /**
+   * What its records decode as, once known: the format and, for schema'd records, the writer schema's subject,
+   * version and id (the tree shows `avro orders-value v3`). Absent for plain JSON.
+   */
+  decode?: DecodeInfo;
+  /** The alert sinks of its config file that take its alerts (`alerts:`), with their delivery figures; absent when none. */
+  sinks?: SinkStatus[];
+}
+
+/** One alert sink's delivery figures (server/alerts SinkStats): the tree shows a failing one. */
+export interface SinkStatus {
+  name: string;
+  kind: string;
+  queued: number;
+  delivered: number;
+  failed: number;
+  dropped: number;
+  retries: number;
+  /** The latest failure, without secrets ("HTTP 500", "connection refused"). */
+  lastError?: string;
+  /** The latest attempt failed and none succeeded since. */
+  failing: boolean;
 }
 
 /** Every request that targets one pipeline carries its id. */
@@ -423,6 +447,25 @@ export namespace SecretRequest {
 // Method list, settings and commands
 
 /** Every custom method, for docs and tests. */
+export interface TestSinkParams {
+  /** The config file that declares the sink. */
+  configUri: string;
+  /** The sink's name (its `name:`, else its kind, `webhook-2` … when a kind repeats). */
+  sink: string;
+}
+
+export interface TestSinkResult {
+  ok: boolean;
+  /** "Test alert delivered to slack (slack) in 140 ms." or what failed ("… failed: HTTP 500: no_service."). */
+  message: string;
+}
+
+/** "Send test alert" (a code lens on each sink in clean.yaml): one test event straight to the sink, and the receiver's answer. */
+export namespace TestSinkRequest {
+  export const method = 'clean/testSink' as const;
+  export const type = new RequestType<TestSinkParams, TestSinkResult, void>(method);
+}
+
 export const PROTOCOL_METHODS = [
   StartPipelineRequest.method,
   StopPipelineRequest.method,
@@ -442,6 +485,7 @@ export const PROTOCOL_METHODS = [
   StatusNotification.method,
   AgentErrorNotification.method,
   SecretRequest.method,
+  TestSinkRequest.method,
 ] as const;
 
 /** The `clean` settings section the agent reads with workspace/configuration (defaults for pipelines). */
@@ -471,6 +515,8 @@ export const CodeLensCommands = {
   monitorThisTopic: 'clean.monitorThisTopic',
   /** On a topic in source code that a pipeline watches: `[PipelineRef]`. */
   openChart: 'clean.openChart',
+  /** On an alert sink in clean.yaml: `[TestSinkParams]`. */
+  testSink: 'clean.testSink',
 } as const;
 
 /** Extensions of source files whose producer, consumer and XADD calls name topics (code lenses only, no diagnostics). */

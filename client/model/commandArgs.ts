@@ -40,6 +40,13 @@ export function configuredStart(arg: unknown): { configUri: string; pipelineName
   return typeof o.configUri === 'string' && typeof o.pipelineName === 'string' ? { configUri: o.configUri, pipelineName: o.pipelineName } : undefined;
 }
 
+/** The "Send test alert" lens on a sink in clean.yaml passes `{ configUri, sink }`; anything else is not one. */
+export function testSinkTarget(arg: unknown): { configUri: string; sink: string } | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const o = arg as { configUri?: unknown; sink?: unknown };
+  return typeof o.configUri === 'string' && o.configUri !== '' && typeof o.sink === 'string' && o.sink !== '' ? { configUri: o.configUri, sink: o.sink } : undefined;
+}
+
 /** A code lens on a topic in source code passes `{ uri, position }` (the topic's place); anything else is not one. */
 export function lensTopicAt(arg: unknown): { uri: string; position: { line: number; character: number } } | undefined {
   if (typeof arg !== 'object' || arg === null) return undefined;

@@ -1,5 +1,5 @@
 /** The rows of the "Monitored Topics" tree, as plain data; client/topicsView.ts turns them into TreeItems. */
-import type { Backend, DetectorName, PipelineState } from '../../shared/protocol';
+import type { Backend, DecodeInfo, DetectorName, PipelineState } from '../../shared/protocol';
 import type { PipelineEntry } from './pipelineStore';
 import { levelOf, type HealthLevel } from './statusBarState';
 import { formatClock, formatCount, formatPercent, formatScore, formatThroughput } from './format';
@@ -56,7 +56,13 @@ export interface FieldNode extends NodeBase {
   field: string;
 }
 
-export type TopicNode = PipelineNode | DetectorNode | FieldNode;
+/** An alert sink of the pipeline's config file that is failing or dropped events ("alerts → slack"). */
+export interface SinkNode extends NodeBase {
+  kind: 'sink';
+  sink: string;
+}
+
+export type TopicNode = PipelineNode | DetectorNode | FieldNode | SinkNode;
 
 export const BACKEND_ICONS: Record<Backend, string> = {
   kafka: 'server-process',
@@ -133,11 +139,13 @@ export function pipelineNode(entry: PipelineEntry, context: RowContext = {}): Pi
     const problem = problemOf(info);
     if (problem) parts.push(problem);
   }
+  const decoded = decodeShort(entry);
+  if (decoded && condition !== 'agent-stopped') parts.push(decoded);
   if (info.name !== info.topic && info.name !== context.distinguisher) parts.push(info.name);
   const muted = context.mutedUntil !== undefined;
   if (muted) parts.push(`muted until ${formatClock(context.mutedUntil!).slice(0, 5)}`);
   const live = condition !== 'agent-stopped' && condition !== 'stale' && condition !== 'down';
-  const children = live ? detectorNodes(entry).length + fieldNodes(entry).length : 0;
+  const children = live ? detectorNodes(entry).length + fieldNodes(entry).length + sinkNodes(entry).length : 0;
   return {
     kind: 'pipeline',
     id: `pipeline:${info.id}`,
@@ -207,10 +215,44 @@ export function pipelineTooltip(entry: PipelineEntry, context: RowContext = {}):
   if (metrics) flow.push(`window ${formatCount(metrics.window)}`);
   if (flow.length) lines.push(flow.join(' · '));
   if (metrics) lines.push(`Last check ${formatClock(metrics.time)}`);
+  const decodeLine = decodeTooltip(entry);
+  if (decodeLine) lines.push(decodeLine);
   for (const alert of entry.activeAlerts.values()) lines.push(`⚠ ${alert.severity}: ${alert.message}`);
   if (context.mutedUntil !== undefined) lines.push(`Alerts of this topic are muted until ${formatClock(context.mutedUntil)} ("Clean: Unmute" ends it).`);
   if (info.configUri) lines.push(`From ${decodeURIComponent(info.configUri.replace(/^file:\/\//, ''))}`);
   return inert(lines.join('\n'));
+}
+
+/** What the pipeline's records decode as: from its latest check (it follows a new writer schema), else from its status. */
+function decodeOf(entry: PipelineEntry): DecodeInfo | undefined {
+  return entry.metrics?.decode ?? entry.info.decode;
+}
+
+/**
+ * The format and writer schema for the row: `avro orders-value v3`, `protobuf plant.proto`; the subject is left out
+ * where it is the topic itself (Pulsar's registry), and a schema file shows by its name. Undefined for plain JSON.
+ */
+export function decodeShort(entry: PipelineEntry): string | undefined {
+  const d = decodeOf(entry);
+  if (!d || (d.format as string) === 'unknown') return undefined;
+  const parts: string[] = [d.format];
+  const subject = d.subject === undefined || d.subject === entry.info.topic ? undefined : d.subject.includes('/') && d.subject === d.origin ? d.subject.slice(d.subject.lastIndexOf('/') + 1) : d.subject;
+  if (subject) parts.push(subject);
+  if (d.version !== undefined) parts.push(`v${d.version}`);
+  return parts.join(' ');
+}
+
+/** The tooltip's line on decoding: `Decoded as avro: orders-value v3 (schema id 7), record shop.Order, from http://…`. */
+function decodeTooltip(entry: PipelineEntry): string | undefined {
+  const d = decodeOf(entry);
+  if (!d) return undefined;
+  const held = d.held ? ` · ${formatCount(d.held)} record${d.held === 1 ? '' : 's'} held out of the score` : '';
+  if ((d.format as string) === 'unknown') return held ? `Not decoded yet${held}` : undefined;
+  const schema: string[] = [];
+  if (d.subject !== undefined) schema.push(d.version !== undefined ? `${d.subject} v${d.version}` : d.subject);
+  if (d.schemaId !== undefined) schema.push(`(schema id ${d.schemaId})`);
+  const parts = [schema.join(' '), d.record ? `record ${d.record}` : '', d.origin && d.origin !== d.subject ? `from ${d.origin}` : ''].filter(Boolean);
+  return `Decoded as ${d.format}${parts.length ? `: ${parts.join(', ')}` : ''}${held}`;
 }
 
 /**
@@ -304,5 +346,38 @@ export function fieldNodes(entry: PipelineEntry): FieldNode[] {
 export function childrenOf(entry: PipelineEntry, context: RowContext = {}): TopicNode[] {
   const condition = conditionOf(entry.info.state, entry.stale === true, context.agentStoppedAt !== undefined);
   if (condition === 'agent-stopped' || condition === 'stale' || condition === 'down') return [];
-  return [...detectorNodes(entry), ...fieldNodes(entry)];
+  return [...detectorNodes(entry), ...fieldNodes(entry), ...sinkNodes(entry)];
+}
+
+/**
+ * A row per alert sink that is failing now or has dropped or given up on events: `alerts → slack` ·
+ * `failing (HTTP 500) · 3 dropped`. A sink that delivers fine has no row: nothing to act on.
+ */
+export function sinkNodes(entry: PipelineEntry): SinkNode[] {
+  const out: SinkNode[] = [];
+  for (const s of entry.info.sinks ?? []) {
+    if (!s.failing && s.dropped === 0 && s.failed === 0) continue;
+    const parts: string[] = [];
+    if (s.failing) parts.push(`failing${s.lastError ? ` (${s.lastError})` : ''}`);
+    if (s.failed > 0) parts.push(`${formatCount(s.failed)} not delivered`);
+    if (s.dropped > 0) parts.push(`${formatCount(s.dropped)} dropped`);
+    const tooltip = [
+      `Alert sink ${s.name} (${s.kind}) of this pipeline's config file.`,
+      s.failing ? `Its last delivery failed${s.lastError ? `: ${s.lastError}` : ''}; it retries with backoff.` : 'It delivers again now.',
+      `${formatCount(s.delivered)} delivered · ${formatCount(s.failed)} given up after retries · ${formatCount(s.dropped)} dropped (queue full) · ${formatCount(s.queued)} waiting.`,
+      'Use "Send test alert" above the sink in the config file to try it.',
+    ];
+    out.push({
+      kind: 'sink',
+      id: `sink:${entry.info.id}:${s.name}`,
+      pipeline: entry.info.id,
+      sink: s.name,
+      label: inert(`alerts → ${s.name}`),
+      description: inert(parts.join(' · ')),
+      tooltip: inert(tooltip.join('\n')),
+      icon: s.failing ? { id: 'error', color: LEVEL_COLORS.error } : { id: 'warning', color: LEVEL_COLORS.warning },
+      contextValue: s.failing ? 'sink.failing' : 'sink',
+    });
+  }
+  return out;
 }

@@ -5,6 +5,12 @@ import { UsageError, parseStartPosition } from '../sources/url';
 import type { StartPosition } from '../sources/types';
 import { DEFAULT_MAX_MEMORY_MB, checkMaxMemoryMB } from '../engine/budget';
 import { quoteName } from '../engine/names';
+import { FORMATS, type Format } from '../decode/types';
+import { registryUrlProblem } from '../decode/registry';
+import { parseMetricsAddress, type MetricsAddress } from '../service/http';
+import { LOG_FORMATS, type LogFormat } from '../service/log';
+import { sinkProblems } from '../alerts';
+import { DEFAULT_SESSION_TIMEOUT_MS, DEFAULT_SUMMARIES_TOPIC, checkGroupNames, defaultAgentId } from '../scale/groupNames';
 
 export const USAGE = `clean-agent — data quality of live topics, from the terminal
 
@@ -39,6 +45,27 @@ Options:
   --reset-baseline    forget the saved baseline and learn afresh (the old one is kept for baseline undo)
   --max-memory MB     the memory budget of all pipelines together (default ${DEFAULT_MAX_MEMORY_MB}): a pipeline whose
                       estimated footprint does not fit is refused, with what is left
+  --workers N         engine threads sharing a Kafka topic's partitions, merged into one view per check (1)
+  --sample X          judge the share X of records (0 < X ≤ 1) chosen by payload hash; rates get a 95 % interval
+Formats (see README, "Formats"):
+  --format F          auto (default) | json | avro | protobuf | jsonschema: what the payloads are
+  --registry URL      a Confluent-compatible schema registry for wire-format records (no credentials in it)
+  --schemas DIR       schema files (.avsc, .proto, *.schema.json) as an offline registry
+Running as a service (see README, "Running as a service"):
+  --metrics-port P    serve /metrics (Prometheus), /healthz and /readyz on port P (loopback), or on
+                      host:P such as 0.0.0.0:9464; 0 picks a free port (printed on stderr). With it, run
+                      keeps serving after its pipelines end, until SIGTERM (or metrics: {port} in clean.yaml)
+  --watch-config      run: reload clean.yaml when it changes, as SIGHUP does (unchanged pipelines keep
+                      their windows, changed ones restart, removed ones stop, added ones start)
+  --log-format F      text (default) or json: one JSON object a line on stderr {ts, level, msg, pipeline}
+  --alert-webhook URL POST each alert and recovery as JSON to URL (repeatable; more sinks: alerts: in
+                      clean.yaml, see docs/alerts.md). Delivery is queued and retried, never slowing a pipeline
+Several agents (run, Kafka; see docs/scale.md, "Several agents"):
+  --group NAME        share the topics' partitions with the other agents of group NAME (consumer group
+                      clean-group-NAME; nothing committed) and show and alert on the group's merged view
+  --summaries-topic T where the group's agents write their summaries (default clean.summaries)
+  --agent-id ID       this agent's name in the group (default host-pid)
+  --session-timeout D how soon a dead agent is noticed and its partitions move (default 10s; Kafka allows 6s+)
   -h, --help          this text;  --version  the version
 
 Exit codes: 0 done, 1 failure at run time, 2 wrong argument or config, 3 an alert fired (--fail-on-alert).`;
@@ -60,6 +87,18 @@ export interface CliOptions {
   failOnAlert: boolean;
   /** The memory budget (--max-memory), in MB. */
   maxMemoryMB: number;
+  /** --metrics-port: where the Prometheus endpoint listens. */
+  metrics?: MetricsAddress;
+  /** --watch-config: reload the config file when it changes. */
+  watchConfig: boolean;
+  /** --log-format: stderr lines as text or JSON. */
+  logFormat: LogFormat;
+  /** --alert-webhook (repeatable): webhook sinks for every pipeline, besides clean.yaml's `alerts:`. */
+  alertWebhooks?: string[];
+  /** --registry, --schemas: decode settings put on every pipeline's source. */
+  decode?: { registry?: { url: string }; schemas?: string[] };
+  /** --group and its settings (server/scale/group.ts). */
+  group?: { name: string; summariesTopic: string; agentId: string; sessionTimeoutMs: number };
   lspArgs: string[];
 }
 
@@ -72,7 +111,7 @@ export function parseCli(argv: string[]): CliOptions {
     throw new UsageError(`unknown command "${command}". Use demo, watch <source-url>, run <clean.yaml>, baseline or lsp.`);
   }
   // `--window -3` should reach the range check ("must be positive"), not a parser complaint about dashes.
-  const VALUED = new Set(['--max-memory', '--window', '--threshold', '--check-every', '--detectors', '--from', '--limit', '--state', '--detector', '--field']);
+  const VALUED = new Set(['--session-timeout', '--workers', '--sample', '--metrics-port', '--max-memory', '--window', '--threshold', '--check-every', '--detectors', '--from', '--limit', '--state', '--detector', '--field']);
   const args: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     if (VALUED.has(rest[i]) && i + 1 < rest.length && /^-\d/.test(rest[i + 1])) args.push(`${rest[i]}=${rest[++i]}`);
@@ -101,6 +140,19 @@ export function parseCli(argv: string[]): CliOptions {
         detector: { type: 'string' },
         field: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        'metrics-port': { type: 'string' },
+        'watch-config': { type: 'boolean' },
+        'log-format': { type: 'string' },
+        workers: { type: 'string' },
+        sample: { type: 'string' },
+        format: { type: 'string' },
+        registry: { type: 'string' },
+        schemas: { type: 'string' },
+        'alert-webhook': { type: 'string', multiple: true },
+        group: { type: 'string' },
+        'summaries-topic': { type: 'string' },
+        'agent-id': { type: 'string' },
+        'session-timeout': { type: 'string' },
       },
     });
   } catch (err) {
@@ -169,6 +221,65 @@ export function parseCli(argv: string[]): CliOptions {
     opts.maxMemoryMB = m.mb;
   }
   if (v.fields !== undefined) s.fields = parseFieldRules(v.fields);
+  // Scale (server/scale): engine threads over the topic's partitions, and hash sampling.
+  if (v.workers !== undefined) {
+    const n = Number(v.workers);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--workers must be a whole number of engine threads from 1 to 64 (got "${v.workers.slice(0, 40)}")`);
+    s.workers = n;
+  }
+  if (v.sample !== undefined) {
+    const x = Number(v.sample);
+    if (v.sample.trim() === '' || !(x > 0 && x <= 1)) throw new UsageError(`--sample must be the share of records to keep, above 0 and at most 1, such as 0.1 (got "${v.sample.slice(0, 40)}")`);
+    s.sample = x;
+  }
+  // Decoding (server/decode): the format is a pipeline setting; registry and schema files go on the source.
+  if (v.format !== undefined) {
+    if (!(FORMATS as readonly string[]).includes(v.format)) throw new UsageError(`--format takes ${FORMATS.join(', ')} (got "${v.format.slice(0, 40)}")`);
+    s.format = v.format as Format;
+  }
+  if (v.registry !== undefined) {
+    const problem = registryUrlProblem(v.registry);
+    if (problem) throw new UsageError(`--registry: ${problem}`);
+    opts.decode = { ...opts.decode, registry: { url: v.registry } };
+  }
+  if (v.schemas !== undefined) {
+    if (v.schemas.trim() === '') throw new UsageError('--schemas needs a folder of schema files, for example --schemas ./schemas');
+    opts.decode = { ...opts.decode, schemas: [v.schemas] };
+  }
+  if (v['metrics-port'] !== undefined) {
+    const address = parseMetricsAddress(v['metrics-port']);
+    if ('problem' in address) throw new UsageError(`--metrics-port ${address.problem}`);
+    opts.metrics = address;
+  }
+  if (v['watch-config'] === true) {
+    if (command !== 'run') throw new UsageError('--watch-config goes with run <clean.yaml>: it reloads that file when it changes');
+    opts.watchConfig = true;
+  }
+  if (v['log-format'] !== undefined) {
+    if (!(LOG_FORMATS as readonly string[]).includes(v['log-format'])) throw new UsageError(`--log-format takes ${LOG_FORMATS.join(' or ')} (got "${v['log-format'].slice(0, 40)}")`);
+    opts.logFormat = v['log-format'] as LogFormat;
+  }
+  if (v['alert-webhook'] !== undefined) {
+    for (const url of v['alert-webhook']) {
+      const problem = sinkProblems({ kind: 'webhook', url })[0];
+      if (problem) throw new UsageError(`--alert-webhook: ${problem}`);
+    }
+    opts.alertWebhooks = v['alert-webhook'];
+  }
+  // Several agents (server/scale/group.ts): a consumer group of the agents' own, summaries on a topic.
+  if (v.group !== undefined) {
+    if (command !== 'run' && command !== 'watch') throw new UsageError('--group goes with run <clean.yaml> or watch <kafka-url>');
+    const session = v['session-timeout'] === undefined ? { seconds: DEFAULT_SESSION_TIMEOUT_MS / 1000 } : parseInterval(v['session-timeout']);
+    if (!session || !('seconds' in session) || session.seconds < 1 || session.seconds > 3600) {
+      throw new UsageError(`--session-timeout takes a duration such as 10s or 6000ms, at least 1s (Kafka's brokers allow 6s and up by default; got "${String(v['session-timeout']).slice(0, 40)}")`);
+    }
+    const group = { name: v.group, summariesTopic: v['summaries-topic'] ?? DEFAULT_SUMMARIES_TOPIC, agentId: v['agent-id'] ?? defaultAgentId(), sessionTimeoutMs: Math.round(session.seconds * 1000) };
+    const problem = checkGroupNames(group);
+    if (problem) throw new UsageError(problem);
+    opts.group = group;
+  } else if (v['summaries-topic'] !== undefined || v['agent-id'] !== undefined || v['session-timeout'] !== undefined) {
+    throw new UsageError('--summaries-topic, --agent-id and --session-timeout go with --group <name>');
+  }
   if (v.from !== undefined) opts.from = parseStartPosition(v.from);
   if (v.limit !== undefined) {
     const n = Number(v.limit);
@@ -179,7 +290,7 @@ export function parseCli(argv: string[]): CliOptions {
 }
 
 function base(command: CliOptions['command']): CliOptions {
-  return { command, settings: {}, follow: false, json: false, failOnAlert: false, resetBaseline: false, maxMemoryMB: DEFAULT_MAX_MEMORY_MB, lspArgs: [] };
+  return { command, settings: {}, follow: false, json: false, failOnAlert: false, resetBaseline: false, maxMemoryMB: DEFAULT_MAX_MEMORY_MB, watchConfig: false, logFormat: 'text', lspArgs: [] };
 }
 
 /** `--fields '<json>'`: the `fields:` map of clean.yaml as JSON (each rule is then checked as a config file's is). */

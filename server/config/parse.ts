@@ -11,6 +11,9 @@ import type { Backend, SourceSpec, StartPosition } from '../sources/types';
 import { parseSourceUrl } from '../sources/url';
 import { parseBrokerList } from '../sources/brokers';
 import { credentialProblem } from '../secrets/credentials';
+import { registryUrlProblem } from '../decode/registry';
+import { sinkProblems } from '../alerts';
+import { SINK_KINDS, type SinkConfig } from '../alerts/types';
 import { redact } from '../secrets/redact';
 import { LineIndex } from './lines';
 import { MAX_NAME_LENGTH, nameTooLong } from '../engine/names';
@@ -74,6 +77,18 @@ export interface CleanConfigModel {
   diagnostics: ConfigDiagnostic[];
   connections: ConnectionEntry[];
   pipelines: PipelineEntry[];
+  /** `metrics:`, the Prometheus endpoint of `clean-agent run`, when given and valid. */
+  metrics?: { port: number; host?: string };
+  /** The valid alert sinks (`alerts:` at the top and per pipeline), in file order. */
+  alerts: AlertSinkEntry[];
+}
+
+/** One alert sink of the file; a pipeline's own sink has `pipelines: [its name]`. */
+export interface AlertSinkEntry {
+  config: SinkConfig;
+  range: OffsetRange;
+  /** The pipeline the sink is declared under, when it is. */
+  pipeline?: string;
 }
 
 const INVALID = Symbol('invalid');
@@ -117,10 +132,11 @@ export function parseCleanConfig(text: string, fileName: string, options: ParseO
   const v = new ConfigValidator(doc, fileName, options.cancelled);
   for (const e of doc.errors) v.problem({ start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) }, firstLine(e.message));
   for (const w of doc.warnings) v.problem({ start: w.pos[0], end: Math.max(w.pos[1], w.pos[0] + 1) }, firstLine(w.message), 'warning');
-  const model: CleanConfigModel = { fileName, lines, doc, diagnostics: [], connections: [], pipelines: [] };
+  const model: CleanConfigModel = { fileName, lines, doc, diagnostics: [], connections: [], pipelines: [], alerts: [] };
   if (doc.errors.length === 0 || isMap(doc.contents)) {
     const syntax = v.problems.length;
     v.run(model);
+    for (const sink of model.alerts) sink.config.line = lines.position(sink.range.start).line;
     // Past a syntax error the structure is the parser's guess: report what it sees only before it.
     let firstError = Infinity; // a loop, not Math.min(...): a garbage file can hold more errors than a call has arguments
     for (const e of doc.errors) firstError = Math.min(firstError, e.pos[0]);
@@ -212,7 +228,10 @@ class ConfigValidator {
     const connections = this.checkConnections(model, top.connections as Record<string, Record<string, unknown>> | undefined);
     const defaults = this.settingsOf((top.defaults as Record<string, unknown>) ?? {}, 'defaults');
     if (top.defaults !== undefined) this.engineCheck(defaults, ['defaults']);
+    this.schemaPlaces = typeof top.schemas === 'string' ? [top.schemas] : Array.isArray(top.schemas) ? top.schemas.filter((s): s is string => typeof s === 'string') : [];
     this.checkPipelines(model, connections, defaults);
+    model.metrics = this.checkMetrics(top.metrics as { port?: number; host?: string } | undefined);
+    this.checkAlerts(model);
   }
 
   // ---- schema walk -------------------------------------------------------------------------
@@ -360,6 +379,11 @@ class ConfigValidator {
         const list = parseBrokerList(raw, 'config');
         if ('problem' in list) this.problem(at('brokers'), list.problem);
       }
+      const registry = value.registry as { url?: unknown } | undefined;
+      if (registry && typeof registry.url === 'string') {
+        const problem = registryUrlProblem(registry.url);
+        if (problem) this.problem(at('registry.url'), problem);
+      }
       if (b === 'redis' && typeof value.url === 'string') this.checkUrl(value.url, ['redis:', 'rediss:'], at('url'), 'redis://127.0.0.1:6379');
       if (b === 'pulsar' && typeof value.serviceUrl === 'string') {
         this.checkUrl(value.serviceUrl, ['pulsar:', 'pulsar+ssl:', 'pulsar+ws:', 'pulsar+wss:'], at('serviceUrl'), 'pulsar://127.0.0.1:6650');
@@ -382,6 +406,77 @@ class ConfigValidator {
       return;
     }
     if (!schemes.includes(url.protocol)) this.problem(r, `"${redact(text)}" should start with ${listWords(schemes.map((s) => s + '//'))}.`);
+  }
+
+  // ---- metrics -----------------------------------------------------------------------------
+
+  /** `metrics: {port, host}` past the schema walk: a port in range and a host that is an address or a name. */
+  private checkMetrics(m: { port?: number; host?: string } | undefined): CleanConfigModel['metrics'] {
+    if (m?.port === undefined) return undefined;
+    let ok = true;
+    if (m.port < 0 || m.port > 65535) {
+      this.problem(this.valueRange('metrics.port') ?? { start: 0, end: 0 }, `metrics.port must be a port from 1 to 65535, or 0 for a free one (got ${m.port}).`);
+      ok = false;
+    }
+    if (m.host !== undefined && !/^(\[?[0-9a-fA-F:.]+\]?|[A-Za-z0-9.-]+)$/.test(m.host)) {
+      this.problem(this.valueRange('metrics.host') ?? { start: 0, end: 0 }, `metrics.host must be an address such as 127.0.0.1 or 0.0.0.0 (got "${m.host.slice(0, 60)}").`);
+      ok = false;
+    }
+    return ok ? { port: m.port, ...(m.host !== undefined ? { host: m.host.replace(/^\[(.*)\]$/, '$1') } : {}) } : undefined;
+  }
+
+  // ---- alerts ------------------------------------------------------------------------------
+
+  /**
+   * The sinks under `alerts:` (top level and per pipeline) past the schema walk: each one's own problems
+   * (server/alerts sinkProblems: a missing url or secret, a credential in the URL) at its url or its first
+   * line, and a `pipelines:` entry naming no pipeline of the file as a warning.
+   */
+  private checkAlerts(model: CleanConfigModel): void {
+    const names = model.pipelines.map((p) => p.name).filter((n): n is string => !!n);
+    const scan = (at: string, pipeline: string | undefined) => {
+      const seq = this.nodes.get(at)?.value;
+      if (!seq || !isSeq(seq)) return;
+      seq.items.forEach((item, i) => {
+        const value = this.values.get(`${at}.${i}`) as Record<string, unknown> | undefined;
+        if (!value || !isMap(item)) return;
+        const config = { ...value } as unknown as SinkConfig;
+        // A kind the walk refused is reported there already.
+        if (!SINK_KINDS.includes(config.kind)) return;
+        if (pipeline !== undefined) config.pipelines = [pipeline];
+        const range = rangeOf(item as YamlNode);
+        const head = firstLineRange(item as YamlNode, this.doc);
+        const problems = sinkProblems(config);
+        // The schema's ranges of the numeric settings (queue, timeoutMs, retries, resendMs).
+        const props = derefOnce(CLEAN_SCHEMA.properties?.alerts?.items)?.properties ?? {};
+        let outOfRange = false;
+        for (const [k, v] of Object.entries(value)) {
+          const range = props[k] as { minimum?: number; maximum?: number; type?: string } | undefined;
+          if (typeof v !== 'number' || !range) continue;
+          const bad = (range.minimum !== undefined && v < range.minimum) || (range.maximum !== undefined && v > range.maximum);
+          if (bad) {
+            this.problem(this.valueRange(`${at}.${i}.${k}`) ?? head, range.maximum === undefined ? `${k} must be at least ${range.minimum} (got ${v}).` : `${k} must be from ${range.minimum ?? 0} to ${range.maximum} (got ${v}).`);
+            outOfRange = true;
+          }
+        }
+        for (const problem of problems) {
+          const onUrl = /url|URL/.test(problem) && config.url !== undefined;
+          this.problem(onUrl ? (this.valueRange(`${at}.${i}.url`) ?? head) : head, problem);
+        }
+        if (pipeline === undefined) {
+          (config.pipelines ?? []).forEach((name, j) => {
+            if (names.includes(name)) return;
+            const guess = didYouMean(name, names);
+            this.problem(this.valueRange(`${at}.${i}.pipelines.${j}`) ?? head, `No pipeline "${name}" in this file${guess ? `: did you mean "${guess}"?` : '.'}`, 'warning');
+          });
+        }
+        if (problems.length === 0 && !outOfRange) model.alerts.push({ config, range, ...(pipeline !== undefined ? { pipeline } : {}) });
+      });
+    };
+    scan('alerts', undefined);
+    model.pipelines.forEach((p) => {
+      if (p.name) scan(`pipelines.${p.index}.alerts`, p.name);
+    });
   }
 
   // ---- pipelines ---------------------------------------------------------------------------
@@ -480,6 +575,8 @@ class ConfigValidator {
         }
       }
 
+      if (spec) this.decodeOf(spec, conn, value, baseDir);
+
       const own = this.settingsOf(value, p);
       const settings: PipelineSettings = { ...defaults, ...own };
       if (defaults.thresholds || own.thresholds) settings.thresholds = { ...defaults.thresholds, ...own.thresholds };
@@ -498,6 +595,28 @@ class ConfigValidator {
         entry.pipeline = { name: entry.name, spec, settings, line: model.lines.position(range.start).line };
       }
     });
+  }
+
+  /** Top-level `schemas:` as written (folders or files, relative to the file). */
+  private schemaPlaces: string[] = [];
+
+  /**
+   * The spec's decode settings (server/decode): the connection's `registry`, the file's `schemas`, the
+   * pipeline's `schema`, over what a `source:` URL already set (`?registry=` …). Paths are relative to the file.
+   */
+  private decodeOf(spec: SourceSpec, conn: ConnectionEntry | undefined, value: Record<string, unknown>, baseDir: string): void {
+    const d: NonNullable<SourceSpec['decode']> = { ...spec.decode };
+    const reg = conn?.value.registry as { url?: unknown; auth?: { username?: string; secret?: string }; timeoutMs?: unknown } | undefined;
+    if (!d.registry && reg && typeof reg.url === 'string' && !registryUrlProblem(reg.url)) {
+      d.registry = { url: reg.url };
+      if (reg.auth && Object.keys(reg.auth).length) d.registry.auth = { ...reg.auth };
+      if (typeof reg.timeoutMs === 'number') d.registry.timeoutMs = reg.timeoutMs;
+    }
+    if (d.schemas) d.schemas = d.schemas.map((s) => path.resolve(baseDir, s));
+    else if (this.schemaPlaces.length) d.schemas = this.schemaPlaces.map((s) => path.resolve(baseDir, s));
+    if (typeof value.schema === 'string') d.schema = value.schema;
+    if (d.schema !== undefined && /\.(avsc|proto|json)$/.test(d.schema)) d.schema = path.resolve(baseDir, d.schema);
+    if (Object.keys(d).length) spec.decode = d;
   }
 
   /** The PipelineSettings a checked pipeline (or `defaults`) value carries; bad intervals are reported here. */

@@ -1,6 +1,7 @@
 /** Pipeline settings, their defaults and their validation (shared by the CLI, config files and the agent). */
 import { ruleRegexProblem } from './regex';
 import { nameTooLong, quoteName } from './names';
+import type { Format } from '../decode/types';
 
 export const DETECTORS = ['outliers', 'duplicates', 'missing', 'schema', 'parse', 'rules', 'labels'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
@@ -105,6 +106,15 @@ export interface PipelineConfig {
    * the other pipelines or the editor.
    */
   checkBudgetMs: number;
+  /**
+   * Hash sampling (server/engine/sampling.ts): the share of records kept, 0 < sample ≤ 1 (1: all). Every copy
+   * of a record makes the same choice, so duplicate rates stay unbiased; rates carry a Wilson interval.
+   */
+  sample?: number;
+  /** Engine threads sharing the topic's partitions (server/scale/shardedPipeline.ts); 1: the engine runs on the caller's thread. */
+  workers?: number;
+  /** What the payloads are (server/decode): `auto` (default) reads JSON and recognises the rest. */
+  format?: Format;
 }
 
 export const DEFAULT_THRESHOLDS: Record<DetectorName, number> = {
@@ -167,6 +177,9 @@ export interface PipelineSettings {
   maxMessageBytes?: number;
   maxFields?: number;
   checkBudgetMs?: number;
+  sample?: number;
+  workers?: number;
+  format?: Format;
 }
 
 /** Merges settings over the defaults; `rules` joins the detectors when fields are given, `labels` when labelField is. */
@@ -246,6 +259,9 @@ export function validatePipelineConfig(cfg: PipelineConfig): ConfigProblem[] {
   if (!Number.isInteger(cfg.maxMessageBytes) || cfg.maxMessageBytes <= 0) out.push({ path: 'maxMessageBytes', message: `must be a positive whole number (got ${show(cfg.maxMessageBytes)})` });
   if (!Number.isInteger(cfg.maxFields) || cfg.maxFields <= 0) out.push({ path: 'maxFields', message: `must be a positive whole number (got ${show(cfg.maxFields)})` });
   if (typeof cfg.checkBudgetMs !== 'number' || !(cfg.checkBudgetMs > 0) || !Number.isFinite(cfg.checkBudgetMs)) out.push({ path: 'checkBudgetMs', message: `must be a number of milliseconds > 0 per 100 records (got ${show(cfg.checkBudgetMs)})` });
+  if (cfg.sample !== undefined && !(typeof cfg.sample === 'number' && cfg.sample > 0 && cfg.sample <= 1)) out.push({ path: 'sample', message: `must be a share of records to keep, above 0 and at most 1, such as 0.1 (got ${show(cfg.sample)})` });
+  if (cfg.format !== undefined && !['auto', 'json', 'avro', 'protobuf', 'jsonschema'].includes(cfg.format)) out.push({ path: 'format', message: `must be auto, json, avro, protobuf or jsonschema (got ${show(cfg.format)})` });
+  if (cfg.workers !== undefined && !(Number.isInteger(cfg.workers) && cfg.workers >= 1 && cfg.workers <= 64)) out.push({ path: 'workers', message: `must be a whole number of engine threads from 1 to 64 (got ${show(cfg.workers)})` });
   const labelTooLong = nameTooLong('Field name', cfg.labelField);
   if (labelTooLong) out.push({ path: 'labelField', message: labelTooLong });
   if (cfg.detectors.includes('labels') && !cfg.labelField) out.push({ path: 'labelField', message: 'the labels detector needs labelField, the field that holds each record\'s class' });

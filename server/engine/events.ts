@@ -1,6 +1,7 @@
 /** The events a pipeline emits. The CLI writes them as NDJSON; the agent forwards them over LSP. */
 import type { DetectorName } from './config';
 import type { PipelineState } from '../sources/types';
+import type { DecodeInfo } from '../decode/types';
 
 /** A record behind an issue: its 1-based number in the consumed stream and, when the source has one, its native position. */
 export interface Sample {
@@ -22,6 +23,9 @@ export interface DetectorMetrics {
   threshold: number;
   /** Whether something behind this detector stands out from its learned baseline (or a hard limit) now. */
   out?: boolean;
+  /** With sampling: the 95 % Wilson interval of the topic's rate that the sampled `rate` estimates. */
+  low?: number;
+  high?: number;
 }
 
 /** One field (or the record as a whole) behind an alert. */
@@ -83,6 +87,12 @@ export interface MetricsEvent {
   fields: Record<string, FieldMetrics>;
   /** Learning (baseline-driven detectors silent) or ready. */
   baseline: BaselineInfo;
+  /** With sampling (`sample`): the share of records kept, and the records read in all (`records` counts the kept). */
+  sample?: { rate: number; seen: number };
+  /** From worker threads or a group: the shards merged into these metrics (server/scale). */
+  shards?: number;
+  /** What the records decode as (format, writer schema subject/version/id); absent for plain JSON. */
+  decode?: DecodeInfo;
 }
 
 export type Severity = 'warning' | 'critical';
@@ -115,6 +125,8 @@ export interface StatusEvent {
   time: number;
   state: PipelineState;
   message: string;
+  /** What the records decode as, once known (absent for plain JSON). */
+  decode?: DecodeInfo;
 }
 
 export interface EndEvent {

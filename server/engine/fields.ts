@@ -7,17 +7,9 @@ import { LogSketch, type SavedSketch } from './sketch';
 import { RateBaseline, type SavedBaseline } from './baseline';
 import { round6 } from './events';
 
-/** Type codes stored per window slot (low three bits); bit 3 marks an outlier. */
-export const enum Code {
-  None = 0, // the record did not parse as an object
-  Absent = 1,
-  Null = 2,
-  Number = 3,
-  String = 4,
-  Boolean = 5,
-  Object = 6,
-  Array = 7,
-}
+import { Code, codeOf } from '../decode/codes';
+/** The value codes live with decoding (server/decode/codes.ts), which produces them. */
+export { Code, codeOf };
 export const OUTLIER_BIT = 8;
 /** Share of steps between successive values that must go one way for a field to count as a sequence. */
 export const SEQUENCE_SHARE = 0.9;
@@ -45,22 +37,6 @@ export const enum Flag {
   Labels = 64,
 }
 
-export function codeOf(v: unknown): number {
-  switch (typeof v) {
-    case 'number':
-      return Code.Number;
-    case 'string':
-      return Code.String;
-    case 'boolean':
-      return Code.Boolean;
-    case 'object':
-      return v === null ? Code.Null : Array.isArray(v) ? Code.Array : Code.Object;
-    case 'undefined':
-      return Code.Absent;
-    default:
-      return Code.String; // bigint/function/symbol never come from JSON; count them as text
-  }
-}
 
 /** sign(x)·log1p(|x|): tames heavy tails while keeping order, so medians and MADs stay meaningful. */
 export function slog(x: number): number {

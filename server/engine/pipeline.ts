@@ -9,6 +9,7 @@ import { AlertChecker } from './alerts';
 import type { BaselineStore } from './baselineStore';
 import type { Logger, PipelineState, SourceContext, StreamSource } from '../sources/types';
 import { silentLogger } from '../sources/types';
+import { createDecodeStage, type DecodeInfo, type DecodeSettings, type DecodeStage } from '../decode';
 
 export type SourceFactory = (ctx: SourceContext) => StreamSource | Promise<StreamSource>;
 export type AlertHandler = (event: AlertEvent | RecoveredEvent) => void | Promise<void>;
@@ -33,6 +34,11 @@ export interface PipelineOptions {
    * (headless, where nobody can: it ends in `error` with the figures).
    */
   overBudget?: 'pause' | 'fail';
+  /**
+   * How records are decoded (server/decode): format, registry, schema files. Without it: the config's
+   * `format` (auto by default) with no schema source.
+   */
+  decode?: DecodeSettings;
 }
 
 /** A saved baseline is written at most this often while the pipeline runs (and always at its end). */
@@ -78,6 +84,8 @@ export class RealtimePipeline {
   private readonly handlers: AlertHandler[] = [];
   private readonly log: Logger;
   private source: StreamSource | null = null;
+  /** The decode stage of the current run (between the source's batches and the engine). */
+  private stage: DecodeStage | null = null;
   /** The source already closed in this run: stop() and run() may both reach closeSource(). */
   private closedSource: StreamSource | null = null;
   private _state: PipelineState = 'stopped';
@@ -117,6 +125,11 @@ export class RealtimePipeline {
 
   get message(): string {
     return this._message;
+  }
+
+  /** What the records decode as (format, writer schema); null before that is known, and for plain JSON. */
+  get decodeInfo(): DecodeInfo | null {
+    return this.stage?.info ?? null;
   }
 
   get description(): string {
@@ -161,6 +174,7 @@ export class RealtimePipeline {
     let ended = false;
     try {
       const src = (this.source = typeof this.sourceOrFactory === 'function' ? await this.sourceOrFactory(ctx) : this.sourceOrFactory);
+      const stage = (this.stage = createDecodeStage(this.options.decode ?? { format: this.config.format ?? 'auto' }, ctx));
       await src.connect();
       if (this.stopping) {
         // Stopped while connecting: it ends as stopped, like any other stop (not left "connecting").
@@ -174,9 +188,13 @@ export class RealtimePipeline {
       this.yieldedAt = performance.now();
       this.lastCheckRecords = engine.records;
       this.timer = setInterval(() => this.onTimer(everyMs, idleMs), everyMs > 0 ? Math.min(everyMs, 250) : Math.max(50, Math.min(idleMs, 250)));
-      outer: for await (const batch of src.consume()) {
+      outer: for await (const raw of src.consume()) {
         if (this.stopping) break;
         if (this.paused) await new Promise<void>((r) => (this.resumeWaiter = r));
+        if (this.stopping) break;
+        // Synchronous unless a schema must be fetched first.
+        const decoded = stage.decodeBatch(raw);
+        const batch = Array.isArray(decoded) ? decoded : await decoded;
         if (this.stopping) break;
         const now = Date.now();
         engine.now = now;
@@ -203,6 +221,13 @@ export class RealtimePipeline {
         }
         if (everyMs !== 0 && now - this.lastCheckTime >= everyMs) this.check();
       }
+      if (!this.stopping) {
+        // Records a finite source ended on while the stage was still telling what they are.
+        for (const m of stage.flush()) {
+          engine.process(m);
+          if (engine.records >= limit) break;
+        }
+      }
       ended = !this.stopping;
     } catch (err) {
       if (!this.stopping) {
@@ -214,6 +239,7 @@ export class RealtimePipeline {
       }
     } finally {
       this.clearTimer();
+      this.stage?.close();
     }
     await this.closeSource();
     if (ended && (engine.records !== this.lastCheckRecords || this.last === null)) this.check();
@@ -365,6 +391,8 @@ export class RealtimePipeline {
     this.lastCheckRecords = engine.records;
     const findings = engine.judge();
     const m = engine.metrics(this.name, now, throughput, findings);
+    const decode = this.stage?.info;
+    if (decode) m.decode = decode;
     this.last = m;
     this.saveBaseline();
     this.emit('metrics', m);
@@ -449,7 +477,8 @@ export class RealtimePipeline {
     if (state === this._state && message === this._message) return;
     this._state = state;
     this._message = message;
-    this.emit('status', { type: 'status', pipeline: this.name, time: Date.now(), state, message });
+    const decode = this.stage?.info;
+    this.emit('status', { type: 'status', pipeline: this.name, time: Date.now(), state, message, ...(decode ? { decode } : {}) });
   }
 
   private emit<K extends keyof Listeners>(type: K, event: Parameters<Listeners[K]>[0]): void {

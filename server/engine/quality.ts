@@ -14,7 +14,7 @@ import type { SourceMessage } from '../sources/types';
 import { isSharedView } from '../sources/types';
 import { Code, FieldState, Flag, OUTLIER_BIT, TYPE_NAMES, codeOf, type SavedField } from './fields';
 import { HashCounter, hashBytes, hashOut, hashString } from './hash';
-import { Members, RecordScanner } from './scan';
+import { Members, RecordScanner } from '../decode/json';
 import type { Significance } from './baseline';
 import type { Detector, EngineView, Finding, RecordAccess } from './detectors/types';
 import { createOutliers } from './detectors/outliers';
@@ -24,6 +24,7 @@ import { createDuplicates } from './detectors/duplicates';
 import { createParse } from './detectors/parse';
 import { createRules, type RulesDetector } from './detectors/rules';
 import { LabelsDetector } from './detectors/labels';
+import { keepRecord, sampleBound, sureFindings, wilson } from './sampling';
 
 /** The saved learned state of a pipeline (`--state`, the extension's storage). */
 export interface SavedEngine {
@@ -72,6 +73,8 @@ const enum Why {
   Outlier,
   Rule,
   Label,
+  /** Marked by the decode stage (server/decode): the why is the sample's value. */
+  Decode,
 }
 
 /** Recent flagged records of one detector: references only, formatted when asked. */
@@ -100,8 +103,14 @@ class SampleRing {
 
 export class QualityEngine implements EngineView {
   readonly windowSize: number;
-  /** Records consumed so far. */
+  /** Records consumed so far (kept by sampling, when the pipeline samples). */
   records = 0;
+  /** Records read, sampled out or not (`sample`). */
+  seen = 0;
+  /** The sampling rate (1: every record), and the hash bound it keeps below (server/engine/sampling.ts). */
+  readonly sampleRate: number;
+  private readonly sampled: boolean;
+  private readonly keepBelow: number;
   /** Records currently in the window. */
   size = 0;
 
@@ -158,6 +167,9 @@ export class QualityEngine implements EngineView {
     this.isObject = new Uint8Array(W);
     this.hashHi = new Uint32Array(W);
     this.hashLo = new Uint32Array(W);
+    this.sampleRate = config.sample ?? 1;
+    this.sampled = this.sampleRate < 1;
+    this.keepBelow = sampleBound(this.sampleRate);
     let enabled = 0;
     for (const d of config.detectors) enabled |= DETECTOR_BIT[d];
     if (Object.keys(config.fields).length === 0) enabled &= ~Flag.Rules;
@@ -199,6 +211,8 @@ export class QualityEngine implements EngineView {
 
   /** Takes one record through decode, the detectors and the score. */
   process(msg: SourceMessage): void {
+    this.seen++;
+    if (this.sampled && !keepRecord(msg, this.keepBelow)) return;
     const slot = this.slot;
     const record = ++this.records;
     if (this.size === this.windowSize) this.evict(slot);
@@ -211,8 +225,16 @@ export class QualityEngine implements EngineView {
     let why: Why = Why.Invalid;
     const value = msg.value;
     let text: string | null = null;
+    // Decoded by the decode stage (Avro, Protobuf, JSON Schema), or marked by it as undecodable.
+    const decoded = msg.decoded;
+    const issue = msg.issue;
 
-    if (value === null || value === undefined) {
+    if (decoded !== undefined) {
+      obj = decoded;
+    } else if (issue !== undefined) {
+      why = Why.Decode;
+      flags = issue.detector === 'schema' ? Flag.Schema : Flag.Parse;
+    } else if (value === null || value === undefined) {
       why = Why.Empty;
       flags = Flag.Parse;
     } else if (typeof value === 'string' || value instanceof Uint8Array) {
@@ -253,11 +275,18 @@ export class QualityEngine implements EngineView {
       this.isObject[slot] = 0;
       const list = this.fieldList;
       for (let i = 0; i < list.length; i++) list[i].evict(slot);
-      if (this.enabled & Flag.Parse) this.samples[4].push(record, msg, why, null, undefined, this.now);
+      if (flags === Flag.Schema) {
+        if (this.enabled & Flag.Schema) this.samples[3].push(record, msg, why, null, issue!.why, this.now);
+      } else if (this.enabled & Flag.Parse) this.samples[4].push(record, msg, why, null, issue?.why, this.now);
     } else {
       this.isObject[slot] = 1;
       this.objects++;
       flags = this.inspect(obj, scanned, slot, record, msg, text);
+      // A decoded record of a writer schema new to the stream: flagged with what changed.
+      if (issue !== undefined) {
+        flags |= Flag.Schema;
+        if (this.enabled & Flag.Schema) this.samples[3].push(record, msg, Why.Decode, null, issue.why, this.now);
+      }
     }
 
     flags &= this.enabled;
@@ -581,7 +610,7 @@ export class QualityEngine implements EngineView {
   judge(): Finding[] {
     const out: Finding[] = [];
     for (const d of this.judges) d.judge(this, out);
-    return out;
+    return sureFindings(out, this.sampled, this.size, this.objects);
   }
 
   /**
@@ -695,6 +724,16 @@ export class QualityEngine implements EngineView {
     this.lastLearn = this.records;
   }
 
+  /** Sum of the window's record qualities in millionths (an integer: shard summaries add it exactly). */
+  get qualityTotal(): number {
+    return this.qualitySum;
+  }
+
+  /** Per rule: its field and how many window records break it (empty without rules). */
+  get ruleCounts(): ReadonlyArray<{ readonly name: string; readonly count: number }> {
+    return this.rules?.counts ?? [];
+  }
+
   /** Mean record quality over the window, 0..1; 1 for an empty window. */
   get score(): number {
     return this.size === 0 ? 1 : this.qualitySum / this.size / MICRO;
@@ -715,6 +754,7 @@ export class QualityEngine implements EngineView {
       const count = this.detectorCount[DETECTORS.indexOf(d)];
       const m: DetectorMetrics = { rate: round6(this.size ? count / this.size : 0), count, threshold: this.config.thresholds[d] };
       if (findings) m.out = findings.some((x) => x.detector === d);
+      if (this.sampled) [m.low, m.high] = wilson(count, this.size).map(round6);
       detectors[d] = m;
     }
     const fields: Record<string, FieldMetrics> = Object.create(null);
@@ -740,6 +780,7 @@ export class QualityEngine implements EngineView {
       detectors,
       fields: { ...fields },
       baseline: this.baselineInfo,
+      ...(this.sampled ? { sample: { rate: this.sampleRate, seen: this.seen } } : {}),
     };
   }
 
@@ -779,7 +820,12 @@ export class QualityEngine implements EngineView {
  * such a payload is copied on its own. Only flagged records get here.
  */
 function retainable(msg: SourceMessage): SourceMessage {
-  if (msg.retain !== undefined) return msg.retain();
+  if (msg.retain !== undefined) {
+    const r = msg.retain();
+    if (msg.decoded !== undefined) r.decoded = msg.decoded;
+    if (msg.issue !== undefined) r.issue = msg.issue;
+    return r;
+  }
   const v = msg.value;
   if (!(v instanceof Uint8Array) || !isSharedView(v.buffer.byteLength, v.length)) return msg;
   const copy: SourceMessage = { value: Buffer.from(v) };
@@ -789,6 +835,8 @@ function retainable(msg: SourceMessage): SourceMessage {
   if (msg.headers !== undefined) copy.headers = msg.headers;
   if (msg.timestamp !== undefined) copy.timestamp = msg.timestamp;
   if (msg.oversize !== undefined) copy.oversize = msg.oversize;
+  if (msg.decoded !== undefined) copy.decoded = msg.decoded;
+  if (msg.issue !== undefined) copy.issue = msg.issue;
   return copy;
 }
 
@@ -825,6 +873,7 @@ class CurrentRecord implements RecordAccess {
 
 /** A field's value in a kept message (parsed again: only when an alert asks for examples). */
 function valueIn(msg: SourceMessage, field: string): unknown {
+  if (msg.decoded !== undefined) return msg.decoded[field];
   let v: unknown = msg.value;
   try {
     if (typeof v === 'string') v = JSON.parse(v);
@@ -846,7 +895,8 @@ function utf8(b: Uint8Array): string {
 
 
 function sampleText(msg: SourceMessage): string {
-  const v = msg.value;
+  // A decoded record shows as its JSON (its bytes are Avro or Protobuf).
+  const v = msg.decoded ?? msg.value;
   let text: string;
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') text = v.length > SAMPLE_TEXT ? v.slice(0, SAMPLE_TEXT) : v;
@@ -893,5 +943,7 @@ function describe(why: Why, field: string | null, value: unknown, msg: SourceMes
       return `field "${name}" = ${value === undefined ? 'absent' : show(value)} breaks its rule`;
     case Why.Label:
       return `record labelled ${show(value)} lies far from that class's centroid`;
+    case Why.Decode:
+      return String(value);
   }
 }

@@ -7,7 +7,7 @@ import { LineIndex } from '../config/lines';
 import { codeLanguageOf, findCodeTopics } from '../resolve/code';
 import type { CodeTopic } from '../resolve/code';
 import { CodeLensCommands } from '../../shared/protocol';
-import type { PipelineInfo, PipelineRef } from '../../shared/protocol';
+import type { PipelineInfo, PipelineRef, TestSinkParams } from '../../shared/protocol';
 
 /** What a lens that starts monitoring hands clean.monitorThisTopic: the document and the topic's place. */
 export interface MonitorTopicAt {
@@ -65,4 +65,17 @@ export class CodeTopicLenses {
   forget(uri: string): void {
     this.cache.delete(uri);
   }
+}
+
+/**
+ * "Send test alert" on each valid alert sink of a config file (at the line its entry starts): it asks the agent
+ * (clean/testSink) to send one test event straight to that sink, and shows the receiver's answer.
+ */
+export function sinkLenses(sinks: ReadonlyArray<{ name?: string; kind: string; line?: number }>, configUri: string): CodeLens[] {
+  return sinks.flatMap((s): CodeLens[] => {
+    if (s.line === undefined || !s.name) return [];
+    const range = { start: { line: s.line, character: 0 }, end: { line: s.line, character: 0 } };
+    const args: TestSinkParams[] = [{ configUri, sink: s.name }];
+    return [{ range, command: { title: `Send test alert (${s.name})`, command: CodeLensCommands.testSink, arguments: args } }];
+  });
 }

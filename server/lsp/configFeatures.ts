@@ -17,7 +17,9 @@ import {
 } from 'vscode-languageserver';
 import type { Diagnostic, Position, Range } from 'vscode-languageserver';
 import type { CleanConfigModel, OffsetRange } from '../config/index';
-import { nodeAt } from './configOutline';
+import { configOf, nodeAt } from './configOutline';
+import { schemaHoverMarkdown, type SchemaLookup } from './schemaHover';
+import { describeFolder, schemaFolders } from './schemaFolders';
 import type { ConfigOutline } from './configOutline';
 import { LineIndex } from '../config/lines';
 import { allowedTypes, deref, knownKeys, objectBranch, schemaAt, showDefault } from '../config/schema';
@@ -477,3 +479,65 @@ function rangeOfKey(pair: Pair<YamlNode, YamlNode | null>): OffsetRange {
 }
 
 export type { Position };
+
+// ---- schemas (issue 13): hover a topic for its schema; complete `schemas:` with folders holding schema files ----
+
+/**
+ * Hover, plus the schema of the topic under the cursor (a pipeline's `topic:` or `source:` value), fetched through
+ * the sources its pipeline would decode with (server/lsp/schemaHover.ts: short timeout, cached).
+ */
+export async function hoverWithSchema(model: ConfigOutline, offset: number, positionAt: (offset: number) => Position, schemas: SchemaLookup): Promise<Hover | null> {
+  const base = hover(model, offset, positionAt);
+  const at = nodeAt(model.nodes, offset);
+  const path = at?.path ?? [];
+  if (!at || at.onKey || at.scalar === undefined || path[0] !== 'pipelines' || typeof path[1] !== 'number' || (path[2] !== 'topic' && path[2] !== 'source') || path.length !== 3) return base;
+  const pipeline = configOf(model, path[1]);
+  if (!pipeline || pipeline.spec.backend === 'demo' || pipeline.spec.backend === 'file' || pipeline.spec.backend === 'memory') return base;
+  const found = await schemas.lookup(pipeline.spec);
+  if ('unset' in found) return base;
+  const schema = schemaHoverMarkdown(found);
+  const value = base && typeof base.contents === 'object' && 'value' in base.contents ? `${base.contents.value}\n\n---\n\n${schema}` : schema;
+  return { contents: { kind: MarkupKind.Markdown, value }, range: base?.range ?? { start: positionAt(at.range.start), end: positionAt(at.range.end) } };
+}
+
+/** Completion, with the folders under `configDir` that hold schema files offered for `schemas:`. */
+export async function completionsWithSchemas(
+  text: string,
+  offset: number,
+  model: Pick<ConfigOutline, 'connections'> | undefined,
+  configDir: string | undefined,
+): Promise<CompletionItem[]> {
+  const items = completions(text, offset, model);
+  if (configDir === undefined) return items;
+  const lines = new LineIndex(text);
+  const ctx = cursorContext(text, offset, lines);
+  // `schemas:` takes a folder or a list of them; a new line under it is an item of its block list.
+  const blockItem = ctx.mode === 'key' && ctx.path.length === 1 && ctx.path[0] === 'schemas';
+  if (!blockItem && (ctx.mode !== 'value' || ctx.key !== 'schemas' || ctx.path.length !== 0)) return items;
+  const present = blockItem ? schemaItemsAround(lines, lines.position(offset).line) : ctx.present;
+  const folders = (await schemaFolders(configDir)).filter((f) => !present.includes(f.path));
+  if (folders.length === 0) return items;
+  const range = toRange(lines, ctx.word);
+  const pad = text[ctx.word.start - 1] === ':' ? ' ' : '';
+  return folders.map((f, i) => ({
+    label: f.path,
+    kind: CompletionItemKind.Folder,
+    detail: describeFolder(f),
+    sortText: String(i).padStart(4, '0'),
+    textEdit: { range, newText: pad + (ctx.newItem || blockItem ? `- ${f.path}` : f.path) },
+  }));
+}
+
+/** The `- item` values of the block list the cursor line sits in (the lines above and below it, up to its key). */
+function schemaItemsAround(lines: LineIndex, line: number): string[] {
+  const out: string[] = [];
+  for (const step of [-1, 1]) {
+    for (let l = line + step; l >= 0 && l < lines.lineCount; l += step) {
+      const t = lines.lineText(l);
+      const m = /^\s+-\s+(\S+)/.exec(t);
+      if (m) out.push(unquote(m[1]));
+      else if (t.trim() !== '') break;
+    }
+  }
+  return out;
+}

@@ -9,6 +9,8 @@ import type { Diagnostic, DocumentSymbol } from 'vscode-languageserver';
 import { DiagnosticSeverity } from 'vscode-languageserver';
 import type { CleanConfigModel, ConfiguredPipeline, ConnectionEntry, OffsetRange } from '../config/index';
 import { documentSymbols, toDiagnostics } from './configFeatures';
+import { namedSinks } from '../alerts';
+import type { SinkConfig } from '../alerts/types';
 
 export interface OutlinePipeline {
   name?: string;
@@ -38,6 +40,8 @@ export interface ConfigOutline {
   /** Per pipeline: start and end of its config in configsJson (equal when the entry has errors). */
   configAt: Int32Array;
   nodes: NodeTable;
+  /** The file's valid alert sinks, named (server/alerts), each with its line: the agent's sinks and "Send test alert" lenses. */
+  sinks: SinkConfig[];
 }
 
 const parsed = new WeakMap<ConfigOutline, { diagnostics?: Diagnostic[]; symbols?: DocumentSymbol[] }>();
@@ -112,6 +116,7 @@ export function outlineOf(model: CleanConfigModel, version: number): ConfigOutli
     configsJson: configs.join(''),
     configAt,
     nodes: nodeTableOf(model.doc.contents as YamlNode | null),
+    sinks: namedSinks(model.alerts.map((a) => a.config)),
   };
 }
 
@@ -134,6 +139,7 @@ export function oversizeOutline(version: number, fileName: string, bytes: number
     configsJson: '',
     configAt: new Int32Array(0),
     nodes: nodeTableOf(null),
+    sinks: [],
   };
 }
 

@@ -11,7 +11,7 @@ import type { CheckAddressResult, DiscoveryProblem, ListTopicsResult } from '../
 import { describeKafkaError } from '../sources/kafka';
 import { closestName, missingTopicMessage } from '../sources/missingTopic';
 import { DEFAULT_WEB_PORT } from '../sources/pulsar';
-import { restReason } from '../sources/pulsar-ws';
+import { restReason } from '../sources/pulsar/errors';
 import { httpGet, type HttpAnswer } from '../sources/httpGet';
 import { scanStreamKeys } from '../sources/redis';
 import type { SourceSpec } from '../sources/types';

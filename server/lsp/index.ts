@@ -22,6 +22,9 @@ import {
   AcceptNormalRequest,
   ResetBaselineRequest,
   UndoBaselineRequest,
+  TestSinkRequest,
+  type TestSinkParams,
+  type TestSinkResult,
   AgentErrorNotification,
   AlertNotification,
   CheckAddressRequest,
@@ -49,8 +52,9 @@ import type { Logger, SourceSpec } from '../sources/types';
 import { UsageError, parseSourceUrl, parseStartPosition } from '../sources/url';
 import { resolveTopic } from '../resolve/index';
 import { nearbyConnections } from '../resolve/nearby';
-import { CodeTopicLenses } from './codeLens';
-import { codeLenses, completions, hover } from './configFeatures';
+import { CodeTopicLenses, sinkLenses } from './codeLens';
+import { codeLenses, completionsWithSchemas, hoverWithSchema } from './configFeatures';
+import { SchemaLookup } from './schemaHover';
 import { ConfigChecker } from './configChecker';
 import { configOf, diagnosticsOf, oversizeMessage, symbolsOf } from './configOutline';
 import type { ConfigOutline } from './configOutline';
@@ -100,6 +104,8 @@ export class CleanAgentServer {
   private readonly log: Logger;
   /** Secret values handed to sources, masked in every text that leaves the agent should a library quote one. */
   private readonly knownSecrets = new KnownSecretValues();
+  /** Hovering a topic in clean.yaml shows its schema, looked up through this (short timeout, cached). */
+  private readonly schemaLookup = new SchemaLookup((name) => this.secret(name));
 
   /** Where baselines are kept: set from initializationOptions.storagePath (the extension's storage). */
   private readonly baselines: { store?: BaselineStore } = {};
@@ -121,7 +127,11 @@ export class CleanAgentServer {
     this.batcher = new MetricsBatcher((events) => void connection.sendNotification(MetricsNotification.type, { events }));
     this.checker = new ConfigChecker(
       {
-        checked: (uri, outline) => this.publishDiagnostics(uri, outline),
+        checked: (uri, outline) => {
+          this.publishDiagnostics(uri, outline);
+          // The file's alert sinks take its pipelines' alerts as the file now declares them.
+          if (!outline.oversize) this.manager.setConfigSinks(uri, outline.sinks);
+        },
         failed: (message, err) => this.reportError(message, 'agent', err),
         progress: (line) => this.log.debug(line),
       },
@@ -203,7 +213,8 @@ export class CleanAgentServer {
         if (!doc || !isCleanConfigFile(pathOf(doc.uri))) return [];
         const outline = await this.checker.outlineForRequest(doc);
         if (!outline || outline.oversize) return [];
-        return completions(doc.getText(), doc.offsetAt(p.position), outline);
+        const configDir = doc.uri.startsWith('file:') ? path.dirname(pathOf(doc.uri)) : undefined;
+        return completionsWithSchemas(doc.getText(), doc.offsetAt(p.position), outline, configDir);
       }),
     );
     c.onHover(
@@ -213,7 +224,7 @@ export class CleanAgentServer {
         const outline = await this.checker.outlineForRequest(doc);
         // An outline of an older version has other offsets: no hover until the current one is checked.
         if (!outline || outline.version !== doc.version) return null;
-        return hover(outline, doc.offsetAt(p.position), (o) => doc.positionAt(o));
+        return redactDeep(await hoverWithSchema(outline, doc.offsetAt(p.position), (o) => doc.positionAt(o), this.schemaLookup), this.knownSecrets);
       }),
     );
     c.onCodeLens(
@@ -222,7 +233,7 @@ export class CleanAgentServer {
         if (doc && isSourceCodeFile(pathOf(doc.uri))) return this.codeTopics.lenses(doc.uri, pathOf(doc.uri), doc.version, doc.getText(), this.manager.list());
         if (!doc || !isCleanConfigFile(pathOf(doc.uri))) return [];
         const outline = await this.checker.outlineForRequest(doc);
-        return outline ? codeLenses(outline, doc.uri, (name) => this.manager.findConfigured(doc.uri, name)) : [];
+        return outline ? [...codeLenses(outline, doc.uri, (name) => this.manager.findConfigured(doc.uri, name)), ...sinkLenses(outline.sinks, doc.uri)] : [];
       }),
     );
     c.onDocumentSymbol(
@@ -244,6 +255,7 @@ export class CleanAgentServer {
     c.onRequest(AcceptNormalRequest.type, this.guard('acceptNormal', (p) => this.manager.acceptNormal(p)));
     c.onRequest(ResetBaselineRequest.type, this.guard('resetBaseline', (p) => this.manager.resetBaseline(p.pipeline)));
     c.onRequest(UndoBaselineRequest.type, this.guard('undoBaseline', (p) => this.manager.undoBaseline(p.pipeline)));
+    c.onRequest(TestSinkRequest.type, this.guard('testSink', (p) => this.testSink(p)));
     c.onRequest(ListTopicsRequest.type, this.guard('listTopics', (p) => listTopics(p?.url, { secret: (name) => this.secret(name) })));
     c.onRequest(CheckAddressRequest.type, this.guard('checkAddress', (p) => checkAddress(p?.url, { secret: (name) => this.secret(name) })));
     c.onRequest(
@@ -285,6 +297,15 @@ export class CleanAgentServer {
     };
   }
 
+  /** "Send test alert": the sinks as the file declares them now (open document or disk), then one test event. */
+  private async testSink(params: TestSinkParams): Promise<TestSinkResult> {
+    if (!params || typeof params.configUri !== 'string' || typeof params.sink !== 'string') throw new PipelineRequestError('clean/testSink needs {configUri, sink}.');
+    const model = await this.checkedOutline(params.configUri, this.documents.get(params.configUri));
+    this.manager.setConfigSinks(params.configUri, model.sinks);
+    const r = await this.manager.testSink(params.configUri, params.sink, model.pipelines.find((p) => p.name !== undefined)?.name);
+    return { ok: r.ok, message: redact(r.message, this.knownSecrets) };
+  }
+
   private async startPipeline(params: StartPipelineParams): Promise<PipelineInfo> {
     const named = params as { name?: unknown; pipelineName?: unknown } | undefined;
     const tooLong = nameTooLong('Pipeline name', named?.pipelineName) ?? nameTooLong('Pipeline name', named?.name);
@@ -294,6 +315,7 @@ export class CleanAgentServer {
     if (params && 'configUri' in params && params.configUri) {
       const open = this.documents.get(params.configUri);
       const model = await this.checkedOutline(params.configUri, open);
+      this.manager.setConfigSinks(params.configUri, model.sinks);
       const index = model.pipelines.findIndex((p) => p.name === params.pipelineName);
       const entry = model.pipelines[index];
       const file = pathOf(params.configUri).split(/[\\/]/).pop();

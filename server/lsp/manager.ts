@@ -6,6 +6,7 @@ import { resolvePipelineConfig } from '../engine/config';
 import type { DetectorName, PipelineConfig, PipelineSettings } from '../engine/config';
 import type { AlertEvent, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent } from '../engine/events';
 import { RealtimePipeline, type BaselineChange } from '../engine/pipeline';
+import { decodeSettingsOf } from '../decode';
 import type { BaselineStore } from '../engine/baselineStore';
 import { createSource } from '../sources/index';
 import type { Logger, SourceContext, SourceSpec, StreamSource } from '../sources/types';
@@ -15,6 +16,7 @@ import { PipelineHistoryRing, type HistoryStore } from './history';
 import { BudgetError, MemoryBudget, formatBytes } from '../engine/budget';
 import { nameTooLong } from '../engine/names';
 import { credentialProblem } from '../secrets/credentials';
+import { SinkSet, testEvent, type SinkConfig } from '../alerts';
 
 export interface PipelineRequest {
   name: string;
@@ -66,10 +68,18 @@ interface Managed {
   canUndo: boolean;
   /** When the history archive was last saved (0: not yet). */
   historySavedAt: number;
+  /** What its sinks last showed (failing, errors, drops): a change is sent as a status, for the tree. */
+  sinkSig?: string;
 }
+
+/** On a stop, queued alerts get this long to reach their sinks. */
+const SINK_FLUSH_MS = 3000;
 
 export class PipelineManager {
   private readonly pipelines = new Map<string, Managed>();
+  /** Per config file: its alert sinks (`alerts:`), which take the alerts of that file's pipelines. */
+  private readonly sinkSets = new Map<string, { key: string; set: SinkSet }>();
+  private sinkTimer: NodeJS.Timeout | undefined;
   /** Every pipeline reserves its estimated footprint here when it starts; a start over the budget is refused. */
   readonly budget: MemoryBudget;
 
@@ -124,6 +134,7 @@ export class PipelineManager {
       log: prefixed(this.options.log, id),
       secret: (name) => this.options.secret(name),
       baseline: this.options.baselines,
+      decode: decodeSettingsOf(req.spec, config.format),
     });
     const history = new PipelineHistoryRing(id, config.qualityThreshold, pickThresholds(config));
     const saved = this.options.history?.load(id);
@@ -136,6 +147,7 @@ export class PipelineManager {
       const over = this.budget.track(id, pipeline.engine.fieldStates.length);
       if (over) this.options.log.warn(`[${id}] its records carry ${over.fields} fields: it now needs about ${formatBytes(over.total)}, and the agent is over its ${this.budget.maxMemoryMB} MB budget. Lower windowSize or maxFields, or raise clean.maxMemoryMB.`);
       history.addMetrics(e);
+      this.noteSinks(m);
       if (e.time - m.historySavedAt >= HISTORY_SAVE_MS) void this.saveHistory(m);
       this.events.metrics(e);
     });
@@ -147,6 +159,8 @@ export class PipelineManager {
         history.keepAlertSamples(e, pipeline.samples(e.detector, SAMPLE_LOOKUP).filter((x) => behind.has(x.record)));
       }
       this.events.alert(e);
+      // The file's sinks know its pipelines by the names written there (the id may be `name (2)`).
+      if (req.configUri) this.sinkSets.get(req.configUri)?.set.deliver(e.pipeline === req.name ? e : { ...e, pipeline: req.name });
     };
     pipeline.on('alert', onAlert);
     pipeline.on('recovered', onAlert);
@@ -261,9 +275,56 @@ export class PipelineManager {
       info.records = x.last.records;
     }
     info.baseline = x.pipeline.engine.baselineInfo;
+    const decode = x.pipeline.decodeInfo;
+    if (decode) info.decode = decode;
     if (x.canUndo) info.canUndoBaseline = true;
     if (x.request.configUri) info.configUri = x.request.configUri;
+    const sinks = x.request.configUri ? this.sinkSets.get(x.request.configUri)?.set.statsFor(x.request.name) : undefined;
+    if (sinks?.length) info.sinks = sinks;
     return info;
+  }
+
+  /**
+   * The alert sinks of a config file, from its latest check: rebuilt only when they changed (their lines aside),
+   * the old set delivering what it holds before it closes.
+   */
+  setConfigSinks(configUri: string, configs: readonly SinkConfig[]): void {
+    const key = JSON.stringify(configs.map(({ line, ...c }) => c));
+    const had = this.sinkSets.get(configUri);
+    if (had?.key === key) return;
+    if (had) void had.set.flush(SINK_FLUSH_MS).then(() => had.set.close());
+    if (configs.length === 0) {
+      this.sinkSets.delete(configUri);
+      return;
+    }
+    const set = SinkSet.fromConfig(configs, { log: this.options.log, secret: (name) => this.options.secret(name) });
+    this.sinkSets.set(configUri, { key, set });
+    // Deliveries go on after a pipeline's last check (a finished file, a quiet topic): their outcome is looked at
+    // every second too, so a sink that starts failing shows in the tree without waiting for the next check.
+    this.sinkTimer ??= setInterval(() => {
+      for (const m of this.pipelines.values()) this.noteSinks(m);
+    }, 1000).unref();
+  }
+
+  /**
+   * "Send test alert": one test event to the named sink of the file, and the receiver's answer. The event names
+   * the sink's own pipeline, else `pipeline` (the file's first), so that it reads like the alerts to come.
+   */
+  async testSink(configUri: string, name: string, pipeline?: string): Promise<{ ok: boolean; message: string }> {
+    const set = this.sinkSets.get(configUri)?.set;
+    const config = set?.configs().find((c) => c.name === name);
+    if (!set || !config) throw new PipelineRequestError(`No alert sink "${name}" in ${configUri.split(/[\\/]/).pop()}; save the file and try again.`);
+    return set.test(name, testEvent(config.pipelines?.[0] ?? pipeline ?? 'clean-streams-test'));
+  }
+
+  /** A status for each pipeline whose sinks' state changed (failing or not, the error, drops), checked once per check. */
+  private noteSinks(m: Managed): void {
+    if (!m.request.configUri) return;
+    const stats = this.sinkSets.get(m.request.configUri)?.set.statsFor(m.request.name) ?? [];
+    const sig = stats.map((s) => `${s.name}:${s.failing}:${s.lastError ?? ''}:${s.dropped}:${s.failed}`).join('|');
+    if (sig === (m.sinkSig ?? '')) return;
+    m.sinkSig = sig;
+    if (!m.removed) this.events.status({ type: 'status', pipeline: m.id, time: Date.now(), state: m.pipeline.state, message: m.pipeline.message, info: this.info(m) });
   }
 
   /** Stops every pipeline (agent shutdown). */
@@ -277,6 +338,13 @@ export class PipelineManager {
       }
       await this.saveHistory(m);
     }));
+    // What the pipelines alerted last still reaches the sinks, within a deadline.
+    await Promise.all([...this.sinkSets.values()].map(async ({ set }) => {
+      await set.flush(SINK_FLUSH_MS);
+      await set.close();
+    }));
+    this.sinkSets.clear();
+    if (this.sinkTimer) clearInterval(this.sinkTimer);
   }
 
   /** Saves a pipeline's history archive; a failure is logged (the chart only loses its past after a restart). */

@@ -7,7 +7,7 @@
 import type { SourceContext, SourceMessage } from './types';
 import { SourceError } from './types';
 import type { PulsarTarget, PulsarTransport } from './pulsar';
-import { describeStart } from './pulsar-ws';
+import { describeStart } from './pulsar/startPosition';
 
 /** The name is a variable so that bundlers leave the require to run time. */
 const NATIVE_CLIENT_MODULE = 'pulsar-client';

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { SourceContext, SourceMessage, SourceSpec, StartPosition, StreamSource } from './types';
 import { SourceError } from './types';
-import { PulsarWebSocketTransport } from './pulsar-ws';
+import { PulsarWebSocketTransport } from './pulsar/wsTransport';
 import { PulsarNativeTransport } from './pulsar-native';
 
 /** What a transport needs to read one topic; built once from the spec. */

@@ -31,6 +31,16 @@ export interface SourceMessage {
    * whose messages hold such views beyond `value` provide it; without it a large view in `value` is copied.
    */
   retain?(): SourceMessage;
+  /**
+   * Set by the decode stage (server/decode), never by a source: the record decoded from Avro, Protobuf or
+   * JSON Schema as a plain object; the engine reads its top-level members instead of parsing `value`.
+   */
+  decoded?: Record<string, unknown>;
+  /**
+   * Set by the decode stage: why the record counts as an issue of `detector` (`parse`: its bytes do not
+   * decode; `schema`: its writer schema is unknown, or new with the changes listed in `why`).
+   */
+  issue?: { detector: 'parse' | 'schema'; why: string };
 }
 
 /** Whether `length` bytes that are a view into a buffer of `bufferLength` bytes would pin much more than themselves. */
@@ -63,6 +73,19 @@ export interface SourceSpec {
   tls?: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
   /** Backend-specific settings (Redis `field` and `db`, demo `rate` and `seed`, file `follow`). */
   options?: Record<string, unknown>;
+  /**
+   * How payloads are decoded (server/decode): `?format=`, `?registry=`, `?schema=` in a URL; a pipeline's
+   * `format`, its connection's `registry: {url, auth}` and the file's `schemas:` in clean.yaml.
+   */
+  decode?: {
+    format?: 'json' | 'avro' | 'protobuf' | 'jsonschema' | 'auto';
+    /** A Confluent-compatible registry; `auth.secret` names a stored secret, never a value. */
+    registry?: { url: string; auth?: { username?: string; secret?: string }; timeoutMs?: number };
+    /** Schema folders or files, absolute or relative to the working directory. */
+    schemas?: string[];
+    /** The schema of bare (headerless) records: a file, or a subject or record name. */
+    schema?: string;
+  };
 }
 
 /**

@@ -107,6 +107,7 @@ export function parseSourceUrl(text: string, from: StartPosition = { kind: 'late
   if (username || secret) spec.auth = { username, secret, mechanism };
   delete options.secret;
   delete options.mechanism;
+  takeDecodeOptions(spec, options);
 
   if (backend === 'kafka') {
     spec.brokers = kafka!.brokers;
@@ -125,6 +126,37 @@ export function parseSourceUrl(text: string, from: StartPosition = { kind: 'late
   if (options.tls === true || options.tls === 'true') spec.tls = true;
   if (typeof options.ca === 'string') spec.tls = { ...(typeof spec.tls === 'object' ? spec.tls : {}), ca: options.ca };
   return spec;
+}
+
+const FORMAT_WORDS = ['json', 'avro', 'protobuf', 'jsonschema', 'auto'] as const;
+
+/**
+ * `?format=json|avro|protobuf|jsonschema|auto`, `?registry=<url>` (a Confluent-compatible schema registry,
+ * never with credentials), `?schema=<file or name>` (bare records) and `?schemas=<folder>` become the spec's
+ * decode settings (server/decode).
+ */
+function takeDecodeOptions(spec: SourceSpec, options: Record<string, unknown>): void {
+  const { format, registry, schema, schemas } = options;
+  if (format === undefined && registry === undefined && schema === undefined && schemas === undefined) return;
+  const decode: NonNullable<SourceSpec['decode']> = {};
+  if (format !== undefined) {
+    if (!(FORMAT_WORDS as readonly unknown[]).includes(format)) throw new UsageError(`?format= takes ${FORMAT_WORDS.join(', ')} (got "${redact(String(format)).slice(0, 40)}")`);
+    decode.format = format as (typeof FORMAT_WORDS)[number];
+  }
+  if (registry !== undefined) {
+    const url = String(registry);
+    const cred = credentialProblem({ url });
+    if (cred) throw new UsageError(`?registry=: ${cred}`);
+    if (!/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`?registry= takes the http(s) URL of a Confluent-compatible schema registry, such as http://127.0.0.1:8081 (got "${redact(url).slice(0, 80)}")`);
+    decode.registry = { url };
+  }
+  if (schema !== undefined) decode.schema = String(schema);
+  if (schemas !== undefined) decode.schemas = [String(schemas)];
+  delete options.format;
+  delete options.registry;
+  delete options.schema;
+  delete options.schemas;
+  spec.decode = decode;
 }
 
 function coerce(v: string): unknown {

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { repoRoot, useBroker, type Broker } from '../helpers/broker';
 import { PulsarSource } from '../../server/sources/pulsar';
-import { restReason } from '../../server/sources/pulsar-ws';
+import { restReason } from '../../server/sources/pulsar/errors';
 import { FileSource } from '../../server/sources/file';
 import { createSource } from '../../server/sources/index';
 import { RealtimePipeline } from '../../server/engine/pipeline';

@@ -91,6 +91,7 @@ describe('clean.yaml editor features over standard LSP (spawned agent)', () => {
     assert.deepEqual(labels(items), [
       'source', 'topic', 'from', 'options', 'windowSize', 'qualityThreshold', 'checkInterval', 'detectors', 'thresholds', 'weights',
       'fields', 'labelField', 'outliers', 'baseline', 'usualFieldShare', 'hysteresis', 'cooldown', 'maxMessageBytes', 'maxFields', 'checkBudgetMs',
+      'sample', 'workers', 'format', 'schema', 'alerts',
     ]);
     const windowSize = items.find((i) => i.label === 'windowSize')!;
     assert.equal(windowSize.detail, 'integer · default 1000');
@@ -99,9 +100,9 @@ describe('clean.yaml editor features over standard LSP (spawned agent)', () => {
 
   it('completes the top-level keys and the keys of a connection', async () => {
     const top = await openAt('|');
-    assert.deepEqual(labels(await agent.request('textDocument/completion', { textDocument: { uri: top.uri }, position: top.position })), ['connections', 'defaults', 'pipelines']);
+    assert.deepEqual(labels(await agent.request('textDocument/completion', { textDocument: { uri: top.uri }, position: top.position })), ['connections', 'defaults', 'metrics', 'alerts', 'schemas', 'pipelines']);
     const conn = await openAt('connections:\n  local:\n    backend: kafka\n    |');
-    assert.deepEqual(labels(await agent.request('textDocument/completion', { textDocument: { uri: conn.uri }, position: conn.position })), ['brokers', 'url', 'serviceUrl', 'path', 'auth', 'tls', 'options']);
+    assert.deepEqual(labels(await agent.request('textDocument/completion', { textDocument: { uri: conn.uri }, position: conn.position })), ['brokers', 'url', 'serviceUrl', 'path', 'auth', 'tls', 'options', 'registry']);
   });
 
   it('completes backends, replacing the word being typed', async () => {

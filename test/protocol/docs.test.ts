@@ -36,6 +36,7 @@ describe('docs/protocol.md', () => {
         'clean/startPipeline',
         'clean/status',
         'clean/stopPipeline',
+        'clean/testSink',
         'clean/undoBaseline',
       ],
     );

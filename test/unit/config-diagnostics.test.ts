@@ -58,8 +58,8 @@ describe('config: a valid file', () => {
   });
 
   it('accepts an empty file', () => {
-    assert.deepEqual(loadCleanConfig('', 'clean.yaml'), { pipelines: [], problems: [] });
-    assert.deepEqual(loadCleanConfig('# nothing yet\n', 'clean.yaml'), { pipelines: [], problems: [] });
+    assert.deepEqual(loadCleanConfig('', 'clean.yaml'), { pipelines: [], problems: [], alerts: [], metrics: undefined });
+    assert.deepEqual(loadCleanConfig('# nothing yet\n', 'clean.yaml'), { pipelines: [], problems: [], alerts: [], metrics: undefined });
   });
 });
 

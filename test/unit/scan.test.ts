@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Members, RecordScanner } from '../../server/engine/scan';
+import { Members, RecordScanner } from '../../server/decode/json';
 import { codeOf } from '../../server/engine/fields';
 import { QualityEngine } from '../../server/engine/quality';
 import { resolvePipelineConfig } from '../../server/engine/config';

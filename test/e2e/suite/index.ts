@@ -17,6 +17,7 @@ export function run(): Promise<void> {
   require('./diagnostics.test');
   require('./alerts.test');
   require('./codeTopics.test');
+  require('./sinks.test');
   require('./wizard.test'); // restarts the agent too; its pipelines are stopped afterwards
   require('./baseline.test'); // last: it restarts the agent
 

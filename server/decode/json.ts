@@ -9,7 +9,7 @@
  * sure of (escaped or integer-like keys, invalid input, a document that is not an object) gets `false`,
  * and the engine takes the JSON.parse path for that record: the verdict on odd input is JSON.parse's own.
  */
-import { Code } from './fields';
+import { Code } from './codes';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

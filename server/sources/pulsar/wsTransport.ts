@@ -5,17 +5,17 @@
  * read-only admin REST calls of the same port.
  */
 import WebSocket from 'ws';
-import type { SourceContext, SourceMessage, StartPosition } from './types';
-import { SourceError } from './types';
-import type { PulsarTarget, PulsarTransport } from './pulsar';
-import { missingTopicMessage } from './missingTopic';
-import { httpGet, type HttpAnswer } from './httpGet';
+import type { SourceContext, SourceMessage } from '../types';
+import { SourceError } from '../types';
+import type { PulsarTarget, PulsarTransport } from '../pulsar';
+import { HTTP_TIMEOUT_MS, authHeaders, lookupPartitions } from './admin';
+import { connectionReason, unreachable, upgradeError } from './errors';
+import { describeStart, startMessageId } from './startPosition';
 
 const BACKOFF_START_MS = 250;
 const BACKOFF_CAP_MS = 5000;
 const MAX_BATCH = 1000;
 const PING_INTERVAL_MS = 15_000;
-const HTTP_TIMEOUT_MS = 10_000;
 /** Looking again for a topic that does not exist yet: soon at first, then every 5 s. */
 const TOPIC_WAIT_START_MS = 500;
 const TOPIC_WAIT_CAP_MS = 5000;
@@ -144,7 +144,7 @@ export class PulsarWebSocketTransport implements PulsarTransport {
   /** Opens every lane that has no socket; the first call also looks the topic up. */
   private async openLanes(): Promise<void> {
     if (this.lanes.length === 0) {
-      const partitions = await this.lookupPartitions();
+      const partitions = await lookupPartitions(this.target, this.token, this.ctx.log);
       const t = this.target;
       this.lanes = partitions > 0 ? Array.from({ length: partitions }, (_, i) => ({ topic: `${t.local}-partition-${i}`, alive: true })) : [{ topic: t.local, alive: true }];
     }
@@ -167,7 +167,7 @@ export class PulsarWebSocketTransport implements PulsarTransport {
   private openLane(lane: Lane): Promise<void> {
     const t = this.target;
     const socket = new WebSocket(this.readerUrl(lane), {
-      headers: this.authHeaders(),
+      headers: authHeaders(this.token),
       handshakeTimeout: HTTP_TIMEOUT_MS,
       perMessageDeflate: false,
       ...(t.secure ? { ca: t.tls?.ca, cert: t.tls?.cert, key: t.tls?.key, rejectUnauthorized: t.tls?.rejectUnauthorized, servername: t.hostname } : {}),
@@ -178,11 +178,11 @@ export class PulsarWebSocketTransport implements PulsarTransport {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk.length + body.length > 8192 ? '' : chunk));
-        res.on('end', () => reject(this.upgradeError(res.statusCode ?? 0, body, lane)));
-        res.on('error', () => reject(this.upgradeError(res.statusCode ?? 0, body, lane)));
+        res.on('end', () => reject(upgradeError(t, this.token, res.statusCode ?? 0, body, lane.topic)));
+        res.on('error', () => reject(upgradeError(t, this.token, res.statusCode ?? 0, body, lane.topic)));
       });
       socket.on('error', (err: Error) => {
-        if (!opened) reject(this.unreachable(err));
+        if (!opened) reject(unreachable(t, err));
         else this.lostReason = connectionReason(err);
       });
       socket.on('open', () => {
@@ -284,124 +284,6 @@ export class PulsarWebSocketTransport implements PulsarTransport {
     return ids.length === 1 ? `after message ${ids[0]}` : `after the last message seen on each of ${this.lanes.length} partitions`;
   }
 
-  /**
-   * Partition count from the admin REST API (0 for a non-partitioned topic). A topic that does not exist is a
-   * SourceError coded `missing` (its message names a close existing topic): the caller waits, and opens no reader,
-   * which on a broker with allowAutoTopicCreation would create the topic.
-   */
-  private async lookupPartitions(): Promise<number> {
-    const t = this.target;
-    const ns = `/admin/v2/persistent/${encodeURIComponent(t.tenant)}/${encodeURIComponent(t.namespace)}`;
-    const partitioned = await this.adminGet(`${ns}/partitioned`);
-    if (partitioned.status === 403) {
-      // The token's role may read the topic without being allowed to list the namespace; the reader will tell.
-      this.ctx.log.debug(`Pulsar at ${t.address}: not allowed to list ${t.tenant}/${t.namespace}; reading ${t.fullName} as a non-partitioned topic`);
-      return 0;
-    }
-    const partitionedNames = this.listOrThrow(partitioned);
-    if (partitionedNames.includes(t.fullName)) {
-      const meta = await this.adminGet(`${ns}/${encodeURIComponent(t.local)}/partitions`);
-      const count = (this.jsonOrThrow(meta) as { partitions?: unknown }).partitions;
-      return typeof count === 'number' && count > 0 ? count : 0;
-    }
-    const names = this.listOrThrow(await this.adminGet(ns));
-    if (names.includes(t.fullName)) return 0;
-    const known = [...new Set([...partitionedNames, ...names.filter((n) => !/-partition-\d+$/.test(n))])]
-      .map((n) => n.slice(n.lastIndexOf('/') + 1))
-      .filter((n) => !n.startsWith('__'))
-      .map((n) => `${t.tenant}/${t.namespace}/${n}`);
-    throw new SourceError(missingTopicMessage('topic', `${t.tenant}/${t.namespace}/${t.local}`, t.address, known), 'missing');
-  }
-
-  private listOrThrow(res: HttpAnswer): string[] {
-    const list = this.jsonOrThrow(res);
-    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
-  }
-
-  private jsonOrThrow(res: HttpAnswer): unknown {
-    const t = this.target;
-    if (res.status === 200) {
-      try {
-        return JSON.parse(res.body) as unknown;
-      } catch {
-        throw new SourceError(`Pulsar at ${t.address} answered the admin API with something that is not JSON. Is this the broker's web service port (usually 8080)?`, 'protocol');
-      }
-    }
-    const reason = restReason(res.body);
-    if (res.status === 401) throw this.refusedToken(401);
-    if (res.status === 404) {
-      throw new SourceError(
-        `Namespace ${t.tenant}/${t.namespace} does not exist on Pulsar at ${t.address}${reason ? ` (${reason})` : ''}. Check the tenant and namespace in the URL.`,
-        'not-found',
-      );
-    }
-    if (res.status >= 500 || res.status === 0) {
-      throw new SourceError(`Pulsar at ${t.address} is not ready (HTTP ${res.status}${reason ? `: ${reason}` : ''}).`, 'unavailable');
-    }
-    throw new SourceError(`Pulsar at ${t.address} answered HTTP ${res.status}${reason ? ` (${reason})` : ''} when looking up ${t.fullName}.`, 'pulsar');
-  }
-
-  private upgradeError(status: number, body: string, lane: Lane): SourceError {
-    const t = this.target;
-    const reason = restReason(body);
-    if (status === 401) return this.refusedToken(401);
-    if (status === 403) {
-      return new SourceError(
-        `Pulsar at ${t.address} does not allow ${this.token ? `the role of the token in secret "${t.secretName}"` : 'anonymous clients'} to read ${t.fullName} (HTTP 403). ` +
-          `Grant it consume permission: pulsar-admin namespaces grant-permission ${t.tenant}/${t.namespace} --role <role> --actions consume.`,
-        'auth',
-      );
-    }
-    if (status === 404 || /not found|does not exist/i.test(reason)) {
-      return new SourceError(`Pulsar at ${t.address} has no topic ${t.fullName}${lane.topic !== t.local ? ` partition ${lane.topic}` : ''} (${reason || `HTTP ${status}`}). Check the topic name.`, 'not-found');
-    }
-    if (status >= 500) {
-      return new SourceError(`Pulsar at ${t.address} could not open a reader on ${t.fullName} (HTTP ${status}${reason ? `: ${reason}` : ''}).`, 'unavailable');
-    }
-    return new SourceError(
-      `Pulsar at ${t.address} refused the WebSocket reader for ${t.fullName} (HTTP ${status}${reason ? `: ${reason}` : ''}). Is webSocketServiceEnabled=true on the broker, and is this its web service port (usually 8080)?`,
-      'pulsar',
-    );
-  }
-
-  private refusedToken(status: number): SourceError {
-    const t = this.target;
-    if (this.token) {
-      return new SourceError(
-        `Pulsar at ${t.address} refused the token in secret "${t.secretName}" (HTTP ${status}). Check that the token is valid for this cluster and not expired, then update the secret.`,
-        'auth',
-      );
-    }
-    return new SourceError(
-      `Pulsar at ${t.address} requires authentication (HTTP ${status}). Store a token as a secret and add ?secret=<name> to the source URL.`,
-      'auth',
-    );
-  }
-
-  private unreachable(err: unknown): SourceError {
-    const t = this.target;
-    const reason = connectionReason(err);
-    const code = (err as { code?: unknown }).code;
-    const error =
-      code === 'ENOTFOUND'
-        ? new SourceError(`Cannot resolve the Pulsar host "${t.hostname}" (ENOTFOUND). Check the host name in the URL.`, 'config')
-        : new SourceError(`Cannot reach Pulsar at ${t.address} (${reason}). Is the broker running, and is this its web service port? For a local test broker run: scripts/broker start pulsar.`, 'unreachable');
-    error.cause = err;
-    return error;
-  }
-
-  private authHeaders(): Record<string, string> {
-    // The token travels in a header, never in the URL, so no URL that could be logged carries it.
-    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
-  }
-
-  private adminGet(path: string): Promise<HttpAnswer> {
-    return httpGet(this.target, path, this.authHeaders(), HTTP_TIMEOUT_MS).catch((err: unknown) => {
-      throw this.unreachable(err);
-    });
-  }
-
-
   private dropLane(lane: Lane, terminate: boolean): void {
     if (lane.pinger) clearInterval(lane.pinger);
     lane.pinger = undefined;
@@ -431,62 +313,8 @@ export class PulsarWebSocketTransport implements PulsarTransport {
   }
 }
 
-/** The reader's `messageId` parameter for a start position. A time start reads from the earliest and skips. */
-export function startMessageId(from: StartPosition): string {
-  switch (from.kind) {
-    case 'latest':
-      return 'latest';
-    case 'earliest':
-    case 'time':
-      return 'earliest';
-    case 'id':
-      return from.id;
-  }
-}
-
-/** Human form of a start position for status lines. */
-export function describeStart(from: StartPosition): string {
-  switch (from.kind) {
-    case 'earliest':
-      return 'from the earliest message';
-    case 'latest':
-      return 'from new messages on';
-    case 'time':
-      return `from messages published at or after ${new Date(from.time).toISOString()}`;
-    case 'id':
-      return `after message ${from.id}`;
-  }
-}
-
-/** The broker's reason from an admin JSON body (`{"reason": …}`) or a Jetty error page (`<title>Error 500 …</title>`). */
-export function restReason(body: string): string {
-  const trimmed = body.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      const reason = (JSON.parse(trimmed) as { reason?: unknown }).reason;
-      if (typeof reason === 'string') return reason;
-    } catch {
-      // fall through to the text forms
-    }
-  }
-  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1];
-  if (title) {
-    const text = title.replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/^Error \d+\s*/, '');
-    const inner = /"errorMsg"\s*:\s*"([^"]*)"/.exec(text)?.[1];
-    return inner ? `${text.slice(0, text.indexOf('{')).replace(/[:\s]+$/, '')}: ${inner}` : text;
-  }
-  return trimmed.split('\n')[0].slice(0, 200);
-}
-
 function hostForUrl(hostname: string): string {
   return hostname.includes(':') ? `[${hostname}]` : hostname;
-}
-
-function connectionReason(err: unknown): string {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && code) return code;
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0].trim() || 'connection closed';
 }
 
 export function formatSeconds(ms: number): string {

@@ -1,0 +1,141 @@
+/**
+ * An engine thread: its own sources (its share of the topic's partitions), its own QualityEngine, and a
+ * summary (summary.ts) whenever the main thread asks for one at a check. Loaded as a worker: this module
+ * under tsx, or dist/scale-worker.js (its bundle) beside the agent.
+ *
+ * The thread never judges or alerts: the main thread merges every shard's summary and judges the merge,
+ * so a topic has one set of alerts however many threads read it.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { QualityEngine } from '../engine/quality';
+import { createSource } from '../sources/index';
+import type { Logger, SourceMessage, StreamSource } from '../sources/types';
+import { SourceError } from '../sources/types';
+import { PositionTracker, summarize, type PositionSpan } from './summary';
+import { PROGRESS_EVERY, PROGRESS_MS, SHARD_ROLE, type FromShard, type ShardData, type ToShard } from './threadMessages';
+
+/** A busy thread lets its message port run (summary requests, stop) at least this often. */
+const YIELD_EVERY_MS = 5;
+
+function runShard(): void {
+  const port = parentPort!;
+  const data = workerData as ShardData;
+  const engine = new QualityEngine(data.config);
+  // One tracker per source: a Kafka position names its partition; any other is filed under its source's topic.
+  const trackers = data.specs.map((spec) => new PositionTracker(spec.topic));
+  const positions = () => Object.assign({}, ...trackers.map((t) => t.toJSON())) as Record<string, PositionSpan>;
+  const post = (m: FromShard) => port.postMessage(m);
+  const log: Logger = {
+    debug: (message) => post({ type: 'log', level: 'debug', message }),
+    info: (message) => post({ type: 'log', level: 'info', message }),
+    warn: (message) => post({ type: 'log', level: 'warn', message }),
+    error: (message) => post({ type: 'log', level: 'error', message }),
+  };
+  const secrets = new Map<number, (v: string | undefined) => void>();
+  let nextSecret = 0;
+  const sources: StreamSource[] = [];
+  let stopping = false;
+  let preloaded: SourceMessage[] = [];
+  let lastState = 'connecting';
+
+  port.on('message', (m: ToShard) => {
+    switch (m.type) {
+      case 'summary':
+        post({ type: 'summary', id: m.id, summary: summarize(engine, data.shard, positions(), data.pipeline) });
+        break;
+      case 'secret':
+        secrets.get(m.id)?.(m.value);
+        secrets.delete(m.id);
+        break;
+      case 'stop':
+        stopping = true;
+        void Promise.allSettled(sources.map((s) => s.close())).then(() => port.close());
+        break;
+      case 'load': {
+        // The bench: each record a view of the one transferred buffer (no copy), before the clock starts.
+        const bytes = Buffer.from(m.data);
+        preloaded = new Array<SourceMessage>(m.ends.length);
+        let start = 0;
+        for (let i = 0; i < m.ends.length; i++) {
+          preloaded[i] = { value: bytes.subarray(start, m.ends[i]) };
+          start = m.ends[i];
+        }
+        const warm = Math.min(m.warm ?? 0, preloaded.length);
+        for (let i = 0; i < warm; i++) engine.process(preloaded[i]);
+        preloaded = preloaded.slice(warm);
+        post({ type: 'loaded', records: preloaded.length });
+        break;
+      }
+      case 'go': {
+        const t0 = performance.now();
+        for (let i = 0; i < preloaded.length; i++) engine.process(preloaded[i]);
+        post({ type: 'done', records: preloaded.length, ms: performance.now() - t0 });
+        break;
+      }
+    }
+  });
+
+  if (data.specs.length === 0) return;
+
+  const ctx = {
+    log,
+    status: (state: 'connecting' | 'waiting' | 'running' | 'reconnecting', message: string) => {
+      lastState = state;
+      post({ type: 'status', state, message });
+    },
+    secret: (name: string) =>
+      new Promise<string | undefined>((resolve) => {
+        const id = ++nextSecret;
+        secrets.set(id, resolve);
+        post({ type: 'secret', id, name });
+      }),
+    maxMessageBytes: data.config.maxMessageBytes,
+  };
+
+  /** One source read into the engine; positions noted per record (they name the partition). */
+  const read = async (src: StreamSource, k: number): Promise<void> => {
+    const tracker = trackers[k];
+    await src.connect();
+    // As RealtimePipeline does: a source that found its topic missing says `waiting`, and reports running itself.
+    if (lastState !== 'waiting') ctx.status('running', `reading ${src.description}`);
+    let yielded = performance.now();
+    let reported = engine.records;
+    let reportedAt = performance.now();
+    for await (const batch of src.consume()) {
+      if (stopping) break;
+      engine.now = Date.now();
+      for (let i = 0; i < batch.length; i++) {
+        engine.process(batch[i]);
+        tracker.note(batch[i].position);
+      }
+      // Every PROGRESS_EVERY records, and for a trickle at least every PROGRESS_MS (idle checks, limits).
+      if (engine.records - reported >= PROGRESS_EVERY || (engine.records !== reported && performance.now() - reportedAt >= PROGRESS_MS)) {
+        reported = engine.records;
+        reportedAt = performance.now();
+        post({ type: 'progress', records: engine.records });
+      }
+      if (performance.now() - yielded >= YIELD_EVERY_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        yielded = performance.now();
+      }
+    }
+  };
+
+  void (async () => {
+    try {
+      for (const spec of data.specs) sources.push(await createSource(spec, ctx));
+      // One thread, several sources (Pulsar partitions, Redis streams): their batches interleave on its engine.
+      await Promise.all(sources.map(read));
+      await Promise.allSettled(sources.map((s) => s.close()));
+      post({ type: 'progress', records: engine.records });
+      if (!stopping) post({ type: 'end', records: engine.records });
+    } catch (err) {
+      if (stopping) return;
+      const message = err instanceof Error ? err.message : String(err);
+      post({ type: 'error', message, code: err instanceof SourceError ? err.code : 'source' });
+      await Promise.allSettled(sources.map((s) => s.close()));
+    }
+  })();
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === SHARD_ROLE) runShard();
