@@ -9,6 +9,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { QualityEngine } from '../engine/quality';
 import { createSource } from '../sources/index';
+import { createDecodeStage, decodeSettingsOf } from '../decode';
 import type { Logger, SourceMessage, StreamSource } from '../sources/types';
 import { SourceError } from '../sources/types';
 import { PositionTracker, summarize, type PositionSpan } from './summary';
@@ -95,13 +96,19 @@ function runShard(): void {
   /** One source read into the engine; positions noted per record (they name the partition). */
   const read = async (src: StreamSource, k: number): Promise<void> => {
     const tracker = trackers[k];
+    // Each thread decodes its own share (Avro, Protobuf, JSON Schema), as a single-thread pipeline does.
+    const stage = createDecodeStage(decodeSettingsOf(data.specs[k], data.config.format), ctx);
     await src.connect();
     // As RealtimePipeline does: a source that found its topic missing says `waiting`, and reports running itself.
     if (lastState !== 'waiting') ctx.status('running', `reading ${src.description}`);
     let yielded = performance.now();
     let reported = engine.records;
     let reportedAt = performance.now();
-    for await (const batch of src.consume()) {
+    for await (const raw of src.consume()) {
+      if (stopping) break;
+      // Synchronous unless a schema must be fetched first.
+      const decoded = stage.decodeBatch(raw);
+      const batch = Array.isArray(decoded) ? decoded : await decoded;
       if (stopping) break;
       engine.now = Date.now();
       for (let i = 0; i < batch.length; i++) {
@@ -119,6 +126,9 @@ function runShard(): void {
         yielded = performance.now();
       }
     }
+    // Records a finite source ended on while the stage was still telling what they are.
+    if (!stopping) for (const m of stage.flush()) engine.process(m), tracker.note(m.position);
+    stage.close();
   };
 
   void (async () => {
