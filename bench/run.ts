@@ -3,7 +3,7 @@
  * a baseline in the same run and prints ratios (detection scores the alerts on real data with injected
  * faults against its goals instead); with --json its last line is one JSON object.
  */
-const BENCHES = ['engine', 'redis', 'kafka', 'pulsar', 'detection', 'regex', 'config', 'workers', 'sinks'] as const;
+const BENCHES = ['engine', 'redis', 'kafka', 'pulsar', 'detection', 'regex', 'config', 'workers', 'sinks', 'decode'] as const;
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);

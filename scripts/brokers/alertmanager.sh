@@ -8,8 +8,8 @@
 # clustering is off (no gossip port). Alerts and silences live in <stateDir>/data. The port is kept in <stateDir>/port.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=free-port.sh
-source "$here/free-port.sh"
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 usage() { echo "usage: alertmanager.sh start|stop|url <stateDir>" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -18,14 +18,6 @@ mkdir -p "$2"
 state=$(cd "$2" && pwd)
 pidfile="$state/alertmanager.pid"
 portfile="$state/port"
-
-running_pid() {
-  local pid
-  [ -f "$pidfile" ] || return 1
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
 
 ensure_installed() {
   command -v prometheus-alertmanager >/dev/null 2>&1 && return 0

@@ -13,8 +13,8 @@
 # Ports are chosen once and kept, so a restart reuses them.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=free-port.sh
-source "$here/free-port.sh"
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 action=${1:?usage: kafka.sh start|stop|url <stateDir>}
 state=${2:?usage: kafka.sh start|stop|url <stateDir>}

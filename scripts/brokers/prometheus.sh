@@ -9,8 +9,8 @@
 # and removes the file afterwards. --web.enable-lifecycle allows POST /-/reload. The port is kept in <stateDir>/port.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=free-port.sh
-source "$here/free-port.sh"
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 usage() { echo "usage: prometheus.sh start|stop|url <stateDir>" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -19,14 +19,6 @@ mkdir -p "$2"
 state=$(cd "$2" && pwd)
 pidfile="$state/prometheus.pid"
 portfile="$state/port"
-
-running_pid() {
-  local pid
-  [ -f "$pidfile" ] || return 1
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
 
 ensure_installed() {
   command -v prometheus >/dev/null 2>&1 && return 0

@@ -11,8 +11,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck source=free-port.sh
-source "$here/free-port.sh"
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 usage() { echo "usage: pulsar.sh start|stop|url <stateDir>" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -24,14 +24,6 @@ portfile="$state/ports"
 libs=${CLEAN_PULSAR_LIBS:-$repo/.cache/pulsar-libs}
 pulsar_version=$(sed -n 's:.*<pulsar.version>\(.*\)</pulsar.version>.*:\1:p' "$here/pulsar/pom.xml")
 start_timeout=${CLEAN_PULSAR_START_TIMEOUT:-240}
-
-running_pid() {
-  local pid
-  [ -f "$pidfile" ] || return 1
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
 
 port_of() { sed -n "s/^$1=//p" "$portfile"; }
 

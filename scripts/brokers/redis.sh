@@ -6,8 +6,8 @@
 # The port is kept in <stateDir>/port so that a restart after `stop` comes back on the same address.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=free-port.sh
-source "$here/free-port.sh"
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 usage() { echo "usage: redis.sh start|stop|url <stateDir>" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -16,14 +16,6 @@ mkdir -p "$2"
 state=$(cd "$2" && pwd)
 pidfile="$state/redis.pid"
 portfile="$state/port"
-
-running_pid() {
-  local pid
-  [ -f "$pidfile" ] || return 1
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
 
 ensure_installed() {
   if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then

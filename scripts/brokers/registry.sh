@@ -12,8 +12,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck source=free-port.sh
-source "$here/free-port.sh"
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 usage() { echo "usage: registry.sh start|stop|url <stateDir>" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -26,14 +26,6 @@ version=$(sed -n 's:.*<apicurio.version>\(.*\)</apicurio.version>.*:\1:p' "$here
 app=${CLEAN_REGISTRY_APP:-$repo/.cache/registry-app/$version}
 start_timeout=${CLEAN_REGISTRY_START_TIMEOUT:-180}
 api_path=/apis/ccompat/v7
-
-running_pid() {
-  local pid
-  [ -f "$pidfile" ] || return 1
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
 
 port_of() { sed -n "s/^$1=//p" "$portfile"; }
 url_of() { echo "http://127.0.0.1:$(port_of http)$api_path"; }

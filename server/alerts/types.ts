@@ -6,6 +6,7 @@
  * returns; delivery, retries and timeouts run off the record path. A sink that is down costs memory only up
  * to its queue, and what it drops or fails to deliver is counted in its stats.
  */
+import type { SinkStatus } from '../../shared/protocol';
 import type { AlertEvent, RecoveredEvent, Severity } from '../engine/events';
 import type { Logger } from '../sources/types';
 
@@ -53,23 +54,12 @@ export interface SinkConfig {
   line?: number;
 }
 
-/** A sink's figures, for the tree, the status and /metrics. Counters only grow while the sink lives. */
-export interface SinkStats {
-  name: string;
+/**
+ * A sink's figures, for the tree, the status and /metrics: the protocol's SinkStatus (the one declaration
+ * of its fields), with the kind narrowed. Counters only grow while the sink lives.
+ */
+export interface SinkStats extends SinkStatus {
   kind: SinkKind;
-  /** Events waiting now (including one being delivered). */
-  queued: number;
-  delivered: number;
-  /** Events given up after every retry. */
-  failed: number;
-  /** Events dropped because the queue was full (or left at close). */
-  dropped: number;
-  /** Attempts repeated after a failure. */
-  retries: number;
-  /** The latest failure, without secrets ("HTTP 500", "timed out after 5000 ms", "connection refused"). */
-  lastError?: string;
-  /** The latest delivery attempt failed (and none succeeded since). */
-  failing: boolean;
 }
 
 /** What a sink needs from its host. */

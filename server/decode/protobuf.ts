@@ -73,6 +73,11 @@ function byName(root: protobuf.Root, name: string): protobuf.Type {
   }
 }
 
+/** The decoder of one message type, wherever its schema came from (.proto text, Pulsar's descriptor set). */
+export function protobufDecoder(message: protobuf.Type): Decoder {
+  return new ProtobufDecoder(message);
+}
+
 class ProtobufDecoder implements Decoder {
   readonly type = 'protobuf' as const;
   readonly name: string;

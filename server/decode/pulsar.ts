@@ -17,6 +17,7 @@ import 'protobufjs/ext/descriptor';
 import { httpGet, type HttpAnswer, type HttpTarget } from '../sources/httpGet';
 import type { SourceContext, SourceMessage, SourceSpec } from '../sources/types';
 import { parseAvro } from './avro';
+import { protobufDecoder } from './protobuf';
 import { schemaChanges } from './drift';
 import { failure } from './values';
 import {
@@ -240,30 +241,8 @@ function parseNativeProtobuf(data: string): ParsedSchema {
   } catch (err) {
     throw new DecodeError(failure('the PROTOBUF_NATIVE descriptor set does not parse', err));
   }
-  const decoder = new NativeProtobufDecoder(message);
+  const decoder = protobufDecoder(message);
   return { type: 'protobuf', text: data, decoder: () => decoder };
-}
-
-/** protobufjs's conversion to plain objects as values.ts says (the same options as protobuf.ts). */
-const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, bytes: String, defaults: true, arrays: true, objects: true };
-
-class NativeProtobufDecoder implements Decoder {
-  readonly type = 'protobuf' as const;
-  readonly name: string;
-  readonly fields: readonly SchemaField[];
-
-  constructor(private readonly message: protobuf.Type) {
-    this.name = message.fullName.replace(/^\./, '');
-    this.fields = message.fieldsArray.map((f) => ({ name: f.name, type: (f.repeated ? 'repeated ' : '') + f.type }));
-  }
-
-  decode(bytes: Uint8Array, offset: number): Record<string, unknown> {
-    try {
-      return this.message.toObject(this.message.decode(offset === 0 ? bytes : bytes.subarray(offset)), TO_OBJECT);
-    } catch (err) {
-      throw new DecodeError(failure(`not a valid ${this.name} message`, err));
-    }
-  }
 }
 
 /** Pulsar JSON: the payload is JSON text; the Avro definition names the record and its fields. */

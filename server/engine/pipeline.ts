@@ -3,16 +3,17 @@
  * with alerts, status and events for the CLI and the agent.
  */
 import type { DetectorName, PipelineConfig } from './config';
-import type { AlertEvent, EndEvent, MetricsEvent, PipelineEvent, RecoveredEvent, SampleRecord, StatusEvent } from './events';
+import type { MetricsEvent, SampleRecord } from './events';
 import { QualityEngine, type SavedEngine } from './quality';
 import { AlertChecker } from './alerts';
+import { PipelineEvents, type AlertHandler, type Listeners } from './pipelineEvents';
 import type { BaselineStore } from './baselineStore';
 import type { Logger, PipelineState, SourceContext, StreamSource } from '../sources/types';
 import { silentLogger } from '../sources/types';
 import { createDecodeStage, type DecodeInfo, type DecodeSettings, type DecodeStage } from '../decode';
 
 export type SourceFactory = (ctx: SourceContext) => StreamSource | Promise<StreamSource>;
-export type AlertHandler = (event: AlertEvent | RecoveredEvent) => void | Promise<void>;
+export type { AlertHandler } from './pipelineEvents';
 
 export interface PipelineOptions {
   log?: Logger;
@@ -63,13 +64,6 @@ export interface BaselineChange {
   message: string;
 }
 
-type Listeners = {
-  metrics: (e: MetricsEvent) => void;
-  alert: (e: AlertEvent) => void;
-  recovered: (e: RecoveredEvent) => void;
-  status: (e: StatusEvent) => void;
-  end: (e: EndEvent) => void;
-};
 
 /** The headless secret lookup: CLEAN_SECRET_<NAME>, the name upper-cased with other characters as `_`. */
 export function secretFromEnv(name: string): Promise<string | undefined> {
@@ -80,8 +74,7 @@ export function secretFromEnv(name: string): Promise<string | undefined> {
 export class RealtimePipeline {
   readonly engine: QualityEngine;
   private readonly checker: AlertChecker;
-  private readonly listeners: { [K in keyof Listeners]: Array<Listeners[K]> } = { metrics: [], alert: [], recovered: [], status: [], end: [] };
-  private readonly handlers: AlertHandler[] = [];
+  private readonly events: PipelineEvents;
   private readonly log: Logger;
   private source: StreamSource | null = null;
   /** The decode stage of the current run (between the source's batches and the engine). */
@@ -117,6 +110,7 @@ export class RealtimePipeline {
     this.engine = new QualityEngine(config);
     this.checker = new AlertChecker(config);
     this.log = options.log ?? silentLogger;
+    this.events = new PipelineEvents(name, this.log);
   }
 
   get state(): PipelineState {
@@ -137,17 +131,12 @@ export class RealtimePipeline {
   }
 
   on<K extends keyof Listeners>(type: K, listener: Listeners[K]): () => void {
-    const list = this.listeners[type] as Array<Listeners[K]>;
-    list.push(listener);
-    return () => {
-      const i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    };
+    return this.events.on(type, listener);
   }
 
   /** Handlers see every alert and recovery; one that throws or rejects is logged and the others go on. */
   addAlertHandler(handler: AlertHandler): void {
-    this.handlers.push(handler);
+    this.events.addAlertHandler(handler);
   }
 
   /** Connects, consumes until the source ends, `limit` is reached or stop() is called. Rejects on a fatal source error. */
@@ -396,23 +385,7 @@ export class RealtimePipeline {
     this.last = m;
     this.saveBaseline();
     this.emit('metrics', m);
-    for (const e of this.checker.evaluate(m, findings, (d) => engine.recentSamples(d, 5))) {
-      if (e.type === 'alert') {
-        this.log.info(`[${this.name}] ${e.severity} alert: ${e.message}`);
-        this.emit('alert', e);
-      } else {
-        this.log.info(`[${this.name}] recovered: ${e.message}`);
-        this.emit('recovered', e);
-      }
-      for (const h of this.handlers) {
-        try {
-          const r = h(e);
-          if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.handlerFailed(err));
-        } catch (err) {
-          this.handlerFailed(err);
-        }
-      }
-    }
+    for (const e of this.checker.evaluate(m, findings, (d) => engine.recentSamples(d, 5))) this.events.raise(e);
     return m;
   }
 
@@ -469,9 +442,6 @@ export class RealtimePipeline {
     this.timer = null;
   }
 
-  private handlerFailed(err: unknown): void {
-    this.log.error(`[${this.name}] an alert handler failed (the pipeline goes on): ${err instanceof Error ? err.message : String(err)}`);
-  }
 
   private setState(state: PipelineState, message: string): void {
     if (state === this._state && message === this._message) return;
@@ -482,13 +452,7 @@ export class RealtimePipeline {
   }
 
   private emit<K extends keyof Listeners>(type: K, event: Parameters<Listeners[K]>[0]): void {
-    for (const l of this.listeners[type] as Array<(e: PipelineEvent) => void>) {
-      try {
-        l(event as PipelineEvent);
-      } catch (err) {
-        this.log.error(`[${this.name}] a ${type} listener failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    this.events.emit(type, event);
   }
 }
 

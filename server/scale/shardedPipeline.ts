@@ -9,9 +9,10 @@
  * about the topic's last windowSize records (exactly that many once every thread's window is full).
  */
 import type { DetectorName, PipelineConfig } from '../engine/config';
-import type { AlertEvent, EndEvent, MetricsEvent, PipelineEvent, RecoveredEvent, SampleRecord, StatusEvent } from '../engine/events';
+import type { MetricsEvent, SampleRecord } from '../engine/events';
 import { AlertChecker } from '../engine/alerts';
-import type { AlertHandler, PipelineOptions } from '../engine/pipeline';
+import type { PipelineOptions } from '../engine/pipeline';
+import { PipelineEvents, type AlertHandler, type Listeners } from '../engine/pipelineEvents';
 import { secretFromEnv } from '../engine/pipeline';
 import type { Logger, PipelineState, SourceContext, SourceSpec, StreamSource } from '../sources/types';
 import { SourceError, silentLogger } from '../sources/types';
@@ -23,13 +24,6 @@ import type { PulsarSource } from '../sources/pulsar';
 import { lookupPartitions } from '../sources/pulsar/admin';
 import { SHARD_ROLE, type FromShard } from './threadMessages';
 
-type Listeners = {
-  metrics: (e: MetricsEvent) => void;
-  alert: (e: AlertEvent) => void;
-  recovered: (e: RecoveredEvent) => void;
-  status: (e: StatusEvent) => void;
-  end: (e: EndEvent) => void;
-};
 
 /** The window each of `n` threads keeps: the pipeline's window shared out (at least one record). */
 export function shardWindow(windowSize: number, n: number): number {
@@ -71,8 +65,7 @@ async function shareOut(spec: SourceSpec, workers: number, ctx: SourceContext, p
 export class ShardedPipeline {
   private readonly checker: AlertChecker;
   private readonly view: MergedView;
-  private readonly listeners: { [K in keyof Listeners]: Array<Listeners[K]> } = { metrics: [], alert: [], recovered: [], status: [], end: [] };
-  private readonly handlers: AlertHandler[] = [];
+  private readonly events: PipelineEvents;
   private readonly log: Logger;
   private threads: ShardThread[] = [];
   private _state: PipelineState = 'stopped';
@@ -102,6 +95,7 @@ export class ShardedPipeline {
     this.checker = new AlertChecker(config);
     this.view = new MergedView(config);
     this.log = options.log ?? silentLogger;
+    this.events = new PipelineEvents(name, this.log);
     this.described = `${spec.backend} ${spec.topic}`;
   }
 
@@ -123,16 +117,11 @@ export class ShardedPipeline {
   }
 
   on<K extends keyof Listeners>(type: K, listener: Listeners[K]): () => void {
-    const list = this.listeners[type] as Array<Listeners[K]>;
-    list.push(listener);
-    return () => {
-      const i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    };
+    return this.events.on(type, listener);
   }
 
   addAlertHandler(handler: AlertHandler): void {
-    this.handlers.push(handler);
+    this.events.addAlertHandler(handler);
   }
 
   /** Starts the threads and checks on the pipeline's interval until every source ends, `limit` is reached or stop() is called. */
@@ -297,19 +286,7 @@ export class ShardedPipeline {
     m.baseline = this.view.baselineInfo;
     this.last = m;
     this.emit('metrics', m);
-    for (const e of this.checker.evaluate(m, findings, (d) => this.view.samples(d, 5))) {
-      this.log.info(`[${this.name}] ${e.type === 'alert' ? `${e.severity} alert` : 'recovered'}: ${e.message}`);
-      if (e.type === 'alert') this.emit('alert', e);
-      else this.emit('recovered', e);
-      for (const h of this.handlers) {
-        try {
-          const r = h(e);
-          if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.handlerFailed(err));
-        } catch (err) {
-          this.handlerFailed(err);
-        }
-      }
-    }
+    for (const e of this.checker.evaluate(m, findings, (d) => this.view.samples(d, 5))) this.events.raise(e);
     return m;
   }
 
@@ -338,9 +315,6 @@ export class ShardedPipeline {
     this.poke();
   }
 
-  private handlerFailed(err: unknown): void {
-    this.log.error(`[${this.name}] an alert handler failed (the pipeline goes on): ${err instanceof Error ? err.message : String(err)}`);
-  }
 
   private setState(state: PipelineState, message: string): void {
     if (state === this._state && message === this._message) return;
@@ -350,12 +324,6 @@ export class ShardedPipeline {
   }
 
   private emit<K extends keyof Listeners>(type: K, event: Parameters<Listeners[K]>[0]): void {
-    for (const l of this.listeners[type] as Array<(e: PipelineEvent) => void>) {
-      try {
-        l(event as PipelineEvent);
-      } catch (err) {
-        this.log.error(`[${this.name}] a ${type} listener failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    this.events.emit(type, event);
   }
 }

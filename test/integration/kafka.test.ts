@@ -311,7 +311,7 @@ describe('KafkaSource errors a person can act on', () => {
   });
 
   test('broker unreachable at start: reconnecting with the reason and a backoff, until closed', async () => {
-    const { stdout } = await run('bash', ['-c', `source ${path.join(repoRoot, 'scripts/brokers/free-port.sh')}; free_port`]);
+    const { stdout } = await run('bash', ['-c', `source ${path.join(repoRoot, 'scripts/brokers/common.sh')}; free_port`]);
     const port = Number(stdout.trim());
     const rec = recordingContext();
     const source = new KafkaSource(spec(`kafka://127.0.0.1:${port}`, 'orders', { kind: 'latest' }), rec.ctx);

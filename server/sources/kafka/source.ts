@@ -11,6 +11,7 @@
  * next batch overlaps the engine's work on this one; the worker hands over each batch as one transferred
  * buffer. Without the script (or with `fetchThread=false`) the same fetch loop runs on the main thread.
  */
+import { InterruptibleSleep } from '../pause';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, SASLOptions } from 'kafkajs';
@@ -79,7 +80,8 @@ export class KafkaSource implements StreamSource {
   private generation = 0;
   private crash: unknown = null;
   private closed = false;
-  private wake: (() => void) | null = null;
+  /** Backoff waits between retries, cut short by close(). */
+  private readonly retryWait = new InterruptibleSleep();
   private secretValue: string | undefined;
 
   constructor(private readonly spec: SourceSpec, private readonly ctx: SourceContext, opts: KafkaSourceOptions = {}) {
@@ -182,7 +184,7 @@ export class KafkaSource implements StreamSource {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
+    this.retryWait.interrupt();
     await this.stopFetcher();
     const admin = this.admin;
     this.admin = null;
@@ -245,7 +247,7 @@ export class KafkaSource implements StreamSource {
         const existing = topics.filter((t) => !t.startsWith('__'));
         this.ctx.status('waiting', missingTopicMessage('topic', this.topic, this.where.brokers, existing));
         this.ctx.log.debug(`${this.description}: no topic "${this.topic}" in the metadata; looking again in ${backoff / 1000} s`);
-        if (!this.closed) await this.pause(backoff);
+        if (!this.closed) await this.retryWait.sleep(backoff);
         if (this.closed) throw new SourceError(`Stopped while waiting for topic "${this.topic}" on Kafka at ${this.where.brokers}.`, 'closed');
         backoff = Math.min(backoff * 2, TOPIC_WAIT_CAP_MS);
         topics = await this.admin!.listTopics();
@@ -374,22 +376,7 @@ export class KafkaSource implements StreamSource {
   private async waitBeforeRetry(failure: KafkaFailure, backoff: number): Promise<number> {
     this.ctx.status('reconnecting', `${failure.message} Retrying in ${Math.round(backoff / 100) / 10} s.`);
     this.ctx.log.warn(`${this.description}: ${failure.message}`);
-    await this.pause(backoff);
+    await this.retryWait.sleep(backoff);
     return Math.min(backoff * 2, BACKOFF_CAP_MS);
-  }
-
-  /** Waits ms, or less when close() wakes it. */
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
   }
 }
