@@ -130,7 +130,7 @@ export async function runCli(argv: string[]): Promise<number> {
       // `workers: N` (--workers): N engine threads over the topic's partitions, merged per check (server/scale).
       // It emits the same events and has what the roster, the view and the metrics use of a pipeline.
       (config.workers ?? 1) > 1
-        ? (new ShardedPipeline(p.name, p.spec, config, { log: log.forPipeline(p.name), secret: secretOf, limit: opts.limit }) as unknown as RealtimePipeline)
+        ? (stateWithThreads(p.name, config.workers!, baseline), new ShardedPipeline(p.name, p.spec, config, { log: log.forPipeline(p.name), secret: secretOf, limit: opts.limit }) as unknown as RealtimePipeline)
         : new RealtimePipeline(p.name, (ctx) => createSource(p.spec, ctx), config, { log: log.forPipeline(p.name), secret: secretOf, limit: opts.limit, baseline, resetBaseline, overBudget: 'fail', decode: decodeSettingsOf(p.spec, config.format) }),
     starting: wire,
     stopped: (name, removed) => metrics?.untrack(name, !removed),
@@ -297,6 +297,11 @@ function cliSinks(opts: CliOptions): SinkConfig[] {
 }
 
 /** A wrong argument or config (exit 2) or a failure to start (exit 1), said on stderr: JSON too with --log-format json. */
+/** A learned baseline is kept per engine; threads keep theirs on the merging side, which --state does not save yet. */
+function stateWithThreads(name: string, workers: number, baseline: BaselineStore | undefined): void {
+  if (baseline) throw new UsageError(`--state and workers go separately for now: pipeline "${name}" has workers: ${workers}; drop one of them (its baseline would not be saved)`);
+}
+
 function usageFailure(err: unknown, format: LogFormat = 'text'): number {
   const usage = err instanceof UsageError || err instanceof ConfigError || err instanceof BudgetError || (err instanceof SourceError && (err.code === 'usage' || err.code === 'unsupported'));
   if (format === 'json') {

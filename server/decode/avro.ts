@@ -5,6 +5,8 @@
 import * as avsc from 'avsc';
 import { DecodeError, type Decoder, type ParsedSchema, type SchemaField } from './types';
 import { bytesToBase64, failure } from './values';
+import { Code } from './codes';
+import type { Members } from './json';
 
 /** Reads Avro `long`s as numbers even beyond 2^53 (avsc's own long refuses them: one id must not fail a record). */
 const LossyLong = avsc.types.LongType.__with({
@@ -39,7 +41,7 @@ export function parseAvro(text: string, named?: Record<string, unknown>): Parsed
   } catch (err) {
     throw new DecodeError(failure('not a valid Avro schema', err));
   }
-  const decoder = new AvroDecoder(type, lossy, hasBytes(json), hasWrapped(type, new Set()));
+  const decoder = new AvroDecoder(type, lossy, hasBytes(json), hasWrapped(type, new Set()), flatScanner(type));
   return {
     type: 'avro',
     text,
@@ -68,10 +70,16 @@ class AvroDecoder implements Decoder {
     private readonly lossy: avsc.Type,
     private readonly bytes: boolean,
     private readonly wrapped: boolean,
+    flat: FlatScanner | null,
   ) {
     this.name = avro.name ?? avro.typeName;
     this.fields = avro instanceof avsc.types.RecordType ? avro.fields.map((f) => ({ name: f.name, type: typeText(f.type) })) : [];
+    // Only records of flat fields can be scanned (see FlatScanner); others have none. A field set on every
+    // instance, so that all decoders keep one shape (decode() stays a monomorphic call in the stage).
+    this.scanInto = flat === null ? undefined : (bytes, offset, m) => flat.scan(bytes, offset, m);
   }
+
+  readonly scanInto: ((bytes: Uint8Array, offset: number, m: Members) => boolean) | undefined;
 
   decode(bytes: Uint8Array, offset: number): Record<string, unknown> {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -93,6 +101,215 @@ class AvroDecoder implements Decoder {
     if (this.bytes) v = bytesToBase64(v);
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new DecodeError(`an Avro ${this.avro.typeName} where a record is expected`);
     return v as Record<string, unknown>;
+  }
+}
+
+/** How the scanner reads one value (a field's type, or a union's branch). */
+const enum Read {
+  Null,
+  Boolean,
+  Int,
+  Long,
+  Float,
+  Double,
+  /** string and bytes: a length, then that many bytes. */
+  Sized,
+  Fixed,
+  Enum,
+  Union,
+}
+
+/** One field's (or union branch's) reader: its kind, a fixed size or enum symbol count, a union's branches. */
+interface Reader {
+  read: Read;
+  /** Fixed: its size; Enum: how many symbols it has. */
+  size: number;
+  branches: Reader[];
+}
+
+/** A reader for a flat type, or null when the type nests (records, arrays, maps) or is a logical type. */
+function readerOf(t: avsc.Type): Reader | null {
+  const r = (read: Read, size = 0, branches: Reader[] = []): Reader => ({ read, size, branches });
+  if (t instanceof avsc.types.UnwrappedUnionType || t instanceof avsc.types.WrappedUnionType) {
+    const branches: Reader[] = [];
+    for (const b of t.types) {
+      const br = readerOf(b);
+      if (br === null || br.read === Read.Union) return null;
+      branches.push(br);
+    }
+    return r(Read.Union, 0, branches);
+  }
+  if (t instanceof avsc.types.NullType) return r(Read.Null);
+  if (t instanceof avsc.types.BooleanType) return r(Read.Boolean);
+  if (t instanceof avsc.types.IntType) return r(Read.Int);
+  if (t instanceof avsc.types.LongType) return r(Read.Long);
+  if (t instanceof avsc.types.FloatType) return r(Read.Float);
+  if (t instanceof avsc.types.DoubleType) return r(Read.Double);
+  if (t instanceof avsc.types.StringType || t instanceof avsc.types.BytesType) return r(Read.Sized);
+  if (t instanceof avsc.types.FixedType) return r(Read.Fixed, t.size);
+  if (t instanceof avsc.types.EnumType) return r(Read.Enum, t.symbols.length);
+  return null;
+}
+
+/** A scanner for a record schema whose fields are all flat; null for any other schema. */
+function flatScanner(t: avsc.Type): FlatScanner | null {
+  if (!(t instanceof avsc.types.RecordType)) return null;
+  const readers: Reader[] = [];
+  for (const f of t.fields) {
+    const r = readerOf(f.type);
+    if (r === null) return null;
+    readers.push(r);
+  }
+  return new FlatScanner(
+    t.fields.map((f) => f.name),
+    readers,
+  );
+}
+
+const TWO_POW_53 = 2 ** 53;
+/** avsc's isSafeLong bound (one below MAX_SAFE_INTEGER on each side, for its rounding). */
+const SAFE_LONG = 9007199254740990;
+/** Scratch for reading floats and doubles out of any Uint8Array without a DataView or Buffer per record. */
+const F64 = new Float64Array(1);
+const F32 = new Float32Array(F64.buffer, 0, 1);
+const SCRATCH = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Reads a flat record's Avro binary straight into the engine's Members (server/decode/json.ts): the keys
+ * are the schema's field names (the same string objects every record, so the engine's shape compare is a
+ * pointer compare), the codes and numbers those of the value decode() would give (strings, bytes, fixed and
+ * enums → Code.String, unions → their branch's code, booleans 1/0, longs beyond 2^53 as LossyLong reads them),
+ * and no string or object is made: strings and bytes are skipped by their length. This is where avsc spends
+ * most of its time per record, and the engine needs none of it unless a rule, a label or a sample reads a value.
+ *
+ * It answers only when decode() would succeed with exactly those members: a record that runs past its end,
+ * leaves bytes over, or holds a bad union or enum index (or an int beyond 2^53) gets `false`, and the
+ * engine decodes it, so the verdict on bad bytes is avsc's own.
+ */
+class FlatScanner {
+  private pos = 0;
+  /** The last varint read (as avsc reads it), where its bytes began, and whether it was 2^53 or more before zigzag. */
+  private long = 0;
+  private start = 0;
+  private wide = false;
+
+  constructor(
+    private readonly names: readonly string[],
+    private readonly readers: readonly Reader[],
+  ) {}
+
+  scan(b: Uint8Array, offset: number, m: Members): boolean {
+    const readers = this.readers;
+    const n = readers.length;
+    if (n > m.codes.length) m.reserve(n);
+    const keys = m.keys;
+    const names = this.names;
+    this.pos = offset;
+    for (let k = 0; k < n; k++) {
+      if (!this.value(b, readers[k], m, k)) return false;
+      keys[k] = names[k];
+    }
+    if (this.pos !== b.length) return false;
+    m.count = n;
+    return true;
+  }
+
+  /** Reads one value into member k; false when the bytes are not one such value. */
+  private value(b: Uint8Array, r: Reader, m: Members, k: number): boolean {
+    const end = b.length;
+    switch (r.read) {
+      case Read.Null:
+        m.codes[k] = Code.Null;
+        m.numbers[k] = 0;
+        return true;
+      case Read.Boolean:
+        if (this.pos >= end) return false;
+        m.codes[k] = Code.Boolean;
+        // avsc reads any byte but 0 as true.
+        m.numbers[k] = b[this.pos++] !== 0 ? 1 : 0;
+        return true;
+      case Read.Int:
+      case Read.Long:
+        // avsc reads an int as a long without the precision check: its float value, whatever the size.
+        if (!(r.read === Read.Int ? this.varint(b) : this.readLong(b))) return false;
+        m.codes[k] = Code.Number;
+        m.numbers[k] = this.long;
+        return true;
+      case Read.Float:
+      case Read.Double: {
+        const size = r.read === Read.Float ? 4 : 8;
+        const p = this.pos;
+        if (p + size > end) return false;
+        for (let i = 0; i < size; i++) SCRATCH[LITTLE_ENDIAN ? i : size - 1 - i] = b[p + i];
+        this.pos = p + size;
+        m.codes[k] = Code.Number;
+        m.numbers[k] = size === 4 ? F32[0] : F64[0];
+        return true;
+      }
+      case Read.Sized:
+        if (!this.varint(b) || this.long < 0 || this.pos + this.long > end) return false;
+        this.pos += this.long;
+        m.codes[k] = Code.String;
+        m.numbers[k] = 0;
+        return true;
+      case Read.Fixed:
+        if (this.pos + r.size > end) return false;
+        this.pos += r.size;
+        m.codes[k] = Code.String;
+        m.numbers[k] = 0;
+        return true;
+      case Read.Enum:
+        if (!this.varint(b) || this.long < 0 || this.long >= r.size) return false;
+        m.codes[k] = Code.String;
+        m.numbers[k] = 0;
+        return true;
+      case Read.Union: {
+        if (!this.varint(b) || this.long < 0 || this.long >= r.branches.length) return false;
+        return this.value(b, r.branches[this.long], m, k);
+      }
+    }
+  }
+
+  /**
+   * Reads a zigzag varint into `long` as avsc's readLong computes it (7-bit groups summed in floats, exact
+   * below 2^53); false past the end or beyond 64 bits.
+   */
+  private varint(b: Uint8Array): boolean {
+    const end = b.length;
+    let p = this.pos;
+    let u = 0;
+    let scale = 1;
+    let c: number;
+    do {
+      if (p >= end || scale > 2 ** 63) return false;
+      c = b[p++];
+      u += (c & 0x7f) * scale;
+      scale *= 128;
+    } while (c & 0x80);
+    this.start = this.pos;
+    this.pos = p;
+    this.long = (u % 2 === 1 ? -(u + 1) : u) / 2;
+    this.wide = u >= TWO_POW_53;
+    return true;
+  }
+
+  /**
+   * A long as decode() gives it. Below 2^53 (the usual case) avsc's own value. Beyond, avsc refuses it and
+   * decode() reads the record again with LossyLong: the 64-bit value rounded to a number, done here through
+   * BigInt (rare: ids and hashes). A value whose float sum lands just inside avsc's safe range is one avsc
+   * reads with float rounding, and which LossyLong would read otherwise if another long in the record is
+   * beyond: false then, and decode() decides.
+   */
+  private readLong(b: Uint8Array): boolean {
+    if (!this.varint(b)) return false;
+    if (!this.wide) return true;
+    if (this.long >= -SAFE_LONG && this.long <= SAFE_LONG) return false;
+    let big = 0n;
+    for (let i = this.pos - 1; i >= this.start; i--) big = (big << 7n) | BigInt(b[i] & 0x7f);
+    big = BigInt.asUintN(64, big);
+    this.long = Number(BigInt.asIntN(64, (big >> 1n) ^ -(big & 1n)));
+    return true;
   }
 }
 

@@ -22,6 +22,7 @@ import { schemaChanges } from './drift';
 import { readMessageIndexes, schemaIdOf, WIRE_HEADER } from './wire';
 import { pulsarSchemaSources, withPulsarSchemas } from './pulsar';
 import fs from 'node:fs';
+import type { Members } from './json';
 import {
   DecodeError,
   SchemaSourceError,
@@ -29,6 +30,7 @@ import {
   type DecodeSettings,
   type DecodeStage,
   type Decoder,
+  type RecordScan,
   type ResolvedSchema,
   type SchemaRef,
   type SchemaSource,
@@ -76,6 +78,18 @@ class Writer {
     return d;
   }
 
+  private scanMark: ScanMark | null = null;
+
+  /**
+   * Its main decoder's records at `offset`, for the engine to scan (the main decoder must have scanInto).
+   * A writer's records start at one offset with one `where` (its schema id, or nothing for bare records).
+   */
+  scan(offset: number, where: string): RecordScan {
+    let s = this.scanMark;
+    if (s === null || s.offset !== offset) s = this.scanMark = new ScanMark(this.main, offset, where);
+    return s;
+  }
+
   /** `orders-value v2 (id 9)`, `orders.avsc`. */
   get label(): string {
     const r = this.resolved;
@@ -83,6 +97,29 @@ class Writer {
     if (r.subject !== undefined) parts.push(r.version !== undefined ? `${r.subject} v${r.version}` : r.subject);
     if (r.id !== undefined) parts.push(parts.length ? `(id ${r.id})` : `schema id ${r.id}`);
     return parts.join(' ') || r.origin;
+  }
+}
+
+/** A writer's records left to the engine to scan (SourceMessage.scan): its decoder, where records start, what a failure adds. */
+class ScanMark implements RecordScan {
+  declined = false;
+
+  constructor(
+    private readonly decoder: Decoder,
+    readonly offset: number,
+    readonly where: string,
+  ) {}
+
+  scanInto(bytes: Uint8Array, m: Members): boolean {
+    return this.decoder.scanInto!(bytes, this.offset, m);
+  }
+
+  decode(bytes: Uint8Array): Record<string, unknown> {
+    try {
+      return this.decoder.decode(bytes, this.offset);
+    } catch (err) {
+      throw new DecodeError((err instanceof DecodeError ? err.why : String(err)) + this.where);
+    }
   }
 }
 
@@ -119,12 +156,15 @@ class DecodingStage implements DecodeStage {
   private now = Date.now();
   private _info: DecodeInfo | null = null;
   private readonly maxBytes: number;
+  /** Whether records the engine can scan in place are left to it (DecodeSettings.scan). */
+  private readonly scan: boolean;
 
   constructor(
     private readonly settings: DecodeSettings,
     private readonly ctx: SourceContext,
   ) {
     this.format = settings.format;
+    this.scan = settings.scan !== false;
     this.maxBytes = ctx.maxMessageBytes ?? Infinity;
     this.extra = settings.sources ?? [];
     if (settings.registry) this.registry = new RegistryClient(settings.registry, ctx.secret);
@@ -315,6 +355,17 @@ class DecodingStage implements DecodeStage {
   }
 
   private decodeWith(m: SourceMessage, v: Uint8Array, offset: number, w: Writer, decoder: Decoder, where: string): number {
+    // A record the engine can scan in place, of the writer of the record before: marked, not decoded (the
+    // engine decodes it when it needs values, or when the scan says no; a bad record is then its `parse`
+    // issue with the same why), unless the engine declined the scan (it reads every record's values).
+    // A new writer's first record is decoded here: whether it decodes decides the switch.
+    if (this.scan && decoder === w.main && decoder.scanInto !== undefined && w === this.current && decoder === this.currentDecoder) {
+      const mark = w.scan(offset, where);
+      if (!mark.declined) {
+        m.scan = mark;
+        return KEEP;
+      }
+    }
     try {
       m.decoded = decoder.decode(v, offset);
     } catch (err) {

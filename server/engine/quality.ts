@@ -15,6 +15,7 @@ import { isSharedView } from '../sources/types';
 import { Code, FieldState, Flag, OUTLIER_BIT, TYPE_NAMES, codeOf, type SavedField } from './fields';
 import { HashCounter, hashBytes, hashOut, hashString } from './hash';
 import { Members, RecordScanner } from '../decode/json';
+import { DecodeError, type RecordScan } from '../decode/types';
 import type { Significance } from './baseline';
 import type { Detector, EngineView, Finding, RecordAccess } from './detectors/types';
 import { createOutliers } from './detectors/outliers';
@@ -225,12 +226,24 @@ export class QualityEngine implements EngineView {
     let why: Why = Why.Invalid;
     const value = msg.value;
     let text: string | null = null;
+    // Left by the decode stage to be scanned in place (Avro of flat fields): read straight into the members,
+    // unless the scan cannot say; then decoded here. Rules and labels read every record's values: the scan
+    // is declined, and the stage decodes the writer's next records itself (RecordScan.declined).
+    const mark = msg.scan;
+    let marked = false;
+    if (mark !== undefined && msg.decoded === undefined && msg.issue === undefined) {
+      if (this.inspectors.length !== 0) mark.declined = true;
+      else if (value instanceof Uint8Array && mark.scanInto(value, this.members)) marked = true;
+      if (!marked) decodeMarked(msg, mark);
+    }
     // Decoded by the decode stage (Avro, Protobuf, JSON Schema), or marked by it as undecodable.
     const decoded = msg.decoded;
     const issue = msg.issue;
 
     if (decoded !== undefined) {
       obj = decoded;
+    } else if (marked) {
+      scanned = this.resolveMembers(this.members.count, record, msg);
     } else if (issue !== undefined) {
       why = Why.Decode;
       flags = issue.detector === 'schema' ? Flag.Schema : Flag.Parse;
@@ -403,6 +416,16 @@ export class QualityEngine implements EngineView {
       n++;
     }
     m.count = n;
+    return this.resolveMembers(n, record, msg);
+  }
+
+  /**
+   * Finds the fields of members[0..n) whose keys are text (a parsed record's, or a scanned Avro record's,
+   * whose keys are its schema's field names): the previous record's fields when the keys follow them, else
+   * by name. Returns the flags of new fields.
+   */
+  private resolveMembers(n: number, record: number, msg: SourceMessage): number {
+    const m = this.members;
     const shape = this.shape;
     if (n === shape.length) {
       let k = 0;
@@ -820,6 +843,8 @@ export class QualityEngine implements EngineView {
  * such a payload is copied on its own. Only flagged records get here.
  */
 function retainable(msg: SourceMessage): SourceMessage {
+  // A record the engine scanned in place is kept decoded: samples and alert examples show its values.
+  if (msg.scan !== undefined && msg.decoded === undefined && msg.issue === undefined) decodeMarked(msg, msg.scan);
   if (msg.retain !== undefined) {
     const r = msg.retain();
     if (msg.decoded !== undefined) r.decoded = msg.decoded;
@@ -838,6 +863,19 @@ function retainable(msg: SourceMessage): SourceMessage {
   if (msg.decoded !== undefined) copy.decoded = msg.decoded;
   if (msg.issue !== undefined) copy.issue = msg.issue;
   return copy;
+}
+
+/**
+ * Decodes a record the decode stage left to be scanned (SourceMessage.scan) onto `decoded`, or, when its
+ * bytes do not decode, onto `issue` as the stage itself would have marked it: the engine then takes it as
+ * it takes a record the stage decoded.
+ */
+function decodeMarked(msg: SourceMessage, mark: RecordScan): void {
+  try {
+    msg.decoded = mark.decode(msg.value as Uint8Array);
+  } catch (err) {
+    msg.issue = { detector: 'parse', why: err instanceof DecodeError ? err.why : String(err) };
+  }
 }
 
 /** The engine's current object record as the value-reading detectors see it (one instance, reused). */

@@ -5,6 +5,8 @@
  * themselves (a malformed payload is a quality issue, counted by the engine, never a source error).
  */
 
+import type { RecordScan } from '../decode/types';
+
 /** One raw message as it came off the wire. */
 export interface SourceMessage {
   /** The payload: bytes as received, or text/an object for in-memory sources. `null` is a tombstone. */
@@ -41,6 +43,12 @@ export interface SourceMessage {
    * decode; `schema`: its writer schema is unknown, or new with the changes listed in `why`).
    */
   issue?: { detector: 'parse' | 'schema'; why: string };
+  /**
+   * Set by the decode stage instead of `decoded` for a record the engine can scan in place (Avro of flat
+   * fields, server/decode/avro.ts): the engine reads its members from `value` without building an object,
+   * and decodes it through here only when a rule, a label or a sample needs its values.
+   */
+  scan?: RecordScan;
 }
 
 /** Whether `length` bytes that are a view into a buffer of `bufferLength` bytes would pin much more than themselves. */

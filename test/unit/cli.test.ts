@@ -140,6 +140,7 @@ test('wrong arguments exit 2 with one line that says what to fix', () => {
     [['watch'], 'clean-agent: watch needs one source URL'],
     [['frobnicate'], 'clean-agent: unknown command "frobnicate".'],
     [['watch', 'kafka://user:hunter2@127.0.0.1:9092/orders'], 'clean-agent: Do not put a password in a URL: it would land in settings, shell history and logs.'],
+    [['watch', 'kafka://127.0.0.1:9/orders', '--workers', '2', '--state', path.join(tmpdir(), 'clean-cli-state-unused')], 'clean-agent: --state and workers go separately for now: pipeline "orders" has workers: 2; drop one of them (its baseline would not be saved)'],
   ];
   for (const [args, start] of cases) {
     const r = agent(...args);
