@@ -13,23 +13,8 @@ import { parseAvro } from '../server/decode/avro';
 import { parseProtobuf } from '../server/decode/protobuf';
 import { wireMessage, WIRE_HEADER } from '../server/decode/wire';
 import { orderPayload, seededRandom } from './records';
+import { ORDER_SCHEMA } from './avro';
 
-const ORDER_AVSC = {
-  type: 'record',
-  name: 'Order',
-  namespace: 'shop',
-  fields: [
-    { name: 'order_id', type: 'string' },
-    { name: 'customer_id', type: 'string' },
-    { name: 'created_at', type: 'string' },
-    { name: 'amount', type: 'double' },
-    { name: 'currency', type: 'string' },
-    { name: 'items', type: 'int' },
-    { name: 'status', type: 'string' },
-    { name: 'delay_ms', type: 'long' },
-    { name: 'coupon', type: ['null', 'string'] },
-  ],
-};
 const ORDER_PROTO = `syntax = "proto3";
 package shop;
 message Order {
@@ -66,9 +51,9 @@ export async function run(argv: string[]): Promise<void> {
   const rnd = seededRandom();
   const objects = Array.from({ length: N }, (_, i) => JSON.parse(orderPayload(i, rnd)) as Record<string, unknown>);
   const jsonBufs = objects.map((o) => Buffer.from(JSON.stringify(o)));
-  const avroType = avsc.Type.forSchema(ORDER_AVSC as avsc.Schema);
+  const avroType = avsc.Type.forSchema(ORDER_SCHEMA as avsc.Schema);
   const avroBufs = objects.map((o) => wireMessage(1, avroType.toBuffer(o)));
-  const stageAvro = parseAvro(JSON.stringify(ORDER_AVSC)).decoder();
+  const stageAvro = parseAvro(JSON.stringify(ORDER_SCHEMA)).decoder();
   const root = protobuf.parse(ORDER_PROTO, { keepCase: true }).root;
   const Order = root.lookupType('shop.Order');
   const protoBufs = objects.map((o) => wireMessage(1, Order.encode(Order.fromObject(o)).finish(), [0]));
@@ -87,7 +72,7 @@ export async function run(argv: string[]): Promise<void> {
   if (alt) {
     // avro-js is Apache Avro's JavaScript library (an avsc fork of 2015); loaded from outside the project.
     const avroJs = require(path.resolve(alt, 'node_modules', 'avro-js')) as { parse(s: unknown): { fromBuffer(b: Buffer): unknown } };
-    const t = avroJs.parse(ORDER_AVSC);
+    const t = avroJs.parse(ORDER_SCHEMA);
     contenders['avro-js (Apache)'] = (i) => t.fromBuffer(avroBufs[i % N].subarray(WIRE_HEADER));
   }
   const got = measure(contenders, 50_000, 21);

@@ -4,6 +4,7 @@
  * size of a saved baseline for a 50-field record. With `--format avro`: the engine on Avro records against bare
  * Avro decoding instead (bench/engineAvro.ts).
  */
+import { medianPair } from './pairs';
 import { QualityEngine } from '../server/engine/quality';
 import { resolvePipelineConfig } from '../server/engine/config';
 import type { SourceMessage } from '../server/sources/types';
@@ -63,17 +64,10 @@ export async function run(argv: string[]): Promise<void> {
     const runs: Array<[number, boolean]> = [[1000, false], [100_000, false]];
     if (bytes === '200') runs.push([1000, true]);
     for (const [window, parsed] of runs) {
-      // Warm both paths, then alternate them in rounds so that each pair sees the same machine conditions;
-      // report the median pair (by ratio), which a passing load spike on a shared 2-core machine cannot skew.
+      // Warm both paths, then alternate them in rounds (bench/pairs.ts).
       bare(records, 100_000);
       engineRun(records, 100_000, window, parsed);
-      const pairs: Array<[number, number]> = [];
-      for (let r = 0; r < rounds; r++) {
-        const b = bare(records, perRun);
-        pairs.push([b, engineRun(records, perRun, window, parsed)]);
-      }
-      pairs.sort((x, y) => x[1] / x[0] - y[1] / y[0]);
-      const [b, e] = pairs[pairs.length >> 1];
+      const [b, e] = medianPair(rounds, () => bare(records, perRun), () => engineRun(records, perRun, window, parsed));
       const name = `${bytes === '200' ? '200 B' : '1 KB'} records, window ${window}${parsed ? ', a rule' : ''}`;
       const c: Case = { name, bytes: avg, window, bareRps: Math.round(b), engineRps: Math.round(e), ratio: round(e / b) };
       cases.push(c);

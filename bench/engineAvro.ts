@@ -6,6 +6,7 @@
  * the engine: under tsx every use of another module's export is a getter call, which on the engine's path for
  * decoded records costs about half its speed (measured 2026-12-02). `--tsx` measures them through tsx instead.
  */
+import { medianPair } from './pairs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,16 +47,10 @@ export async function runAvro(argv: string[]): Promise<void> {
     const runs: Array<[number, boolean]> = [[1000, false], [100_000, false]];
     if (size === '200') runs.push([1000, true]);
     for (const [window, rule] of runs) {
-      // Warm both paths, then alternate them in rounds; report the median pair by ratio (as bench/engine.ts does).
+      // Warm both paths, then alternate them in rounds (bench/pairs.ts).
       bare(pool, 100_000);
       engineRun(pool, 100_000, window, rule);
-      const pairs: Array<[number, number]> = [];
-      for (let r = 0; r < rounds; r++) {
-        const b = bare(pool, perRun);
-        pairs.push([b, engineRun(pool, perRun, window, rule)]);
-      }
-      pairs.sort((x, y) => x[1] / x[0] - y[1] / y[0]);
-      const [b, e] = pairs[pairs.length >> 1];
+      const [b, e] = medianPair(rounds, () => bare(pool, perRun), () => engineRun(pool, perRun, window, rule));
       const name = `Avro orders (${size === '200' ? '200 B' : '1 KB'} as JSON), window ${window}${rule ? ', a rule' : ''}`;
       const c: Case = { name, bytes: avg, window, bareRps: Math.round(b), engineRps: Math.round(e), ratio: round(e / b) };
       cases.push(c);

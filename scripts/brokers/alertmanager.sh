@@ -88,12 +88,7 @@ start() {
 }
 
 stop() {
-  local pid
-  if pid=$(running_pid); then
-    stop_pid "$pid" 15
-    echo "alertmanager stopped (pid $pid)" >&2
-  fi
-  rm -f "$pidfile"
+  stop_running alertmanager 15
 }
 
 url() {

@@ -17,3 +17,12 @@ running_pid() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   echo "$pid"
 }
+# stop_running NAME [SECONDS]: stops the process in $pidfile, if alive (stop_pid), and removes the pid file.
+stop_running() {
+  local pid
+  if pid=$(running_pid); then
+    stop_pid "$pid" "${2:-15}"
+    echo "$1 stopped (pid $pid)" >&2
+  fi
+  rm -f "$pidfile"
+}

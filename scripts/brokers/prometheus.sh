@@ -87,12 +87,7 @@ start() {
 }
 
 stop() {
-  local pid
-  if pid=$(running_pid); then
-    stop_pid "$pid" 15
-    echo "prometheus stopped (pid $pid)" >&2
-  fi
-  rm -f "$pidfile"
+  stop_running prometheus 15
 }
 
 url() {

@@ -142,13 +142,8 @@ start() {
 }
 
 stop() {
-  local pid
-  if pid=$(running_pid); then
-    # The standalone starter closes the broker and the bookie on SIGTERM; give it time to flush.
-    stop_pid "$pid" 30
-    echo "pulsar stopped (pid $pid)" >&2
-  fi
-  rm -f "$pidfile"
+  # The standalone starter closes the broker and the bookie on SIGTERM; give it time to flush.
+  stop_running pulsar 30
 }
 
 url() {

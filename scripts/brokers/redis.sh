@@ -59,12 +59,7 @@ start() {
 }
 
 stop() {
-  local pid
-  if pid=$(running_pid); then
-    stop_pid "$pid" 15
-    echo "redis stopped (pid $pid)" >&2
-  fi
-  rm -f "$pidfile"
+  stop_running redis 15
 }
 
 url() {

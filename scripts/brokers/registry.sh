@@ -121,12 +121,7 @@ start() {
 }
 
 stop() {
-  local pid
-  if pid=$(running_pid); then
-    stop_pid "$pid" 20
-    echo "registry stopped (pid $pid)" >&2
-  fi
-  rm -f "$pidfile"
+  stop_running registry 20
 }
 
 url() {

@@ -82,11 +82,11 @@ class Writer {
 
   /**
    * Its main decoder's records at `offset`, for the engine to scan (the main decoder must have scanInto).
-   * A writer's records start at one offset with one `where` (its schema id, or nothing for bare records).
+   * A writer's records start at one offset, under one wire-format schema id (undefined for bare records).
    */
-  scan(offset: number, where: string): RecordScan {
+  scan(offset: number, id: number | undefined): RecordScan {
     let s = this.scanMark;
-    if (s === null || s.offset !== offset) s = this.scanMark = new ScanMark(this.main, offset, where);
+    if (s === null || s.offset !== offset) s = this.scanMark = new ScanMark(this.main, offset, id);
     return s;
   }
 
@@ -107,7 +107,7 @@ class ScanMark implements RecordScan {
   constructor(
     private readonly decoder: Decoder,
     readonly offset: number,
-    readonly where: string,
+    private readonly id: number | undefined,
   ) {}
 
   scanInto(bytes: Uint8Array, m: Members): boolean {
@@ -118,9 +118,14 @@ class ScanMark implements RecordScan {
     try {
       return this.decoder.decode(bytes, this.offset);
     } catch (err) {
-      throw new DecodeError((err instanceof DecodeError ? err.why : String(err)) + this.where);
+      throw new DecodeError((err instanceof DecodeError ? err.why : String(err)) + whereOf(this.id));
     }
   }
+}
+
+/** What a `parse` issue adds about where the record's schema came from; built only for a failing record. */
+function whereOf(id: number | undefined): string {
+  return id === undefined ? '' : ` (schema id ${id})`;
 }
 
 export function createDecodeStage(settings: DecodeSettings, ctx: SourceContext): DecodeStage {
@@ -335,7 +340,7 @@ class DecodingStage implements DecodeStage {
       }
       offset = idx.offset;
     }
-    return this.decodeWith(m, v, offset, w, decoder, ` (schema id ${id})`);
+    return this.decodeWith(m, v, offset, w, decoder, id);
   }
 
   /** A record without wire-format header under an explicit format: decoded with the pipeline's `schema`. */
@@ -351,16 +356,17 @@ class DecodingStage implements DecodeStage {
       m.issue = { detector: 'parse', why: this.bareProblem };
       return KEEP;
     }
-    return this.decodeWith(m, v, 0, w, w.main, '');
+    return this.decodeWith(m, v, 0, w, w.main, undefined);
   }
 
-  private decodeWith(m: SourceMessage, v: Uint8Array, offset: number, w: Writer, decoder: Decoder, where: string): number {
+  /** `id`: the record's wire-format schema id (undefined for a bare record), named in its `parse` issue. */
+  private decodeWith(m: SourceMessage, v: Uint8Array, offset: number, w: Writer, decoder: Decoder, id: number | undefined): number {
     // A record the engine can scan in place, of the writer of the record before: marked, not decoded (the
     // engine decodes it when it needs values, or when the scan says no; a bad record is then its `parse`
     // issue with the same why), unless the engine declined the scan (it reads every record's values).
     // A new writer's first record is decoded here: whether it decodes decides the switch.
     if (this.scan && decoder === w.main && decoder.scanInto !== undefined && w === this.current && decoder === this.currentDecoder) {
-      const mark = w.scan(offset, where);
+      const mark = w.scan(offset, id);
       if (!mark.declined) {
         m.scan = mark;
         return KEEP;
@@ -369,7 +375,7 @@ class DecodingStage implements DecodeStage {
     try {
       m.decoded = decoder.decode(v, offset);
     } catch (err) {
-      m.issue = { detector: 'parse', why: (err instanceof DecodeError ? err.why : String(err)) + where };
+      m.issue = { detector: 'parse', why: (err instanceof DecodeError ? err.why : String(err)) + whereOf(id) };
       return KEEP;
     }
     if (w !== this.current || decoder !== this.currentDecoder) this.switchWriter(m, w, decoder);

@@ -153,7 +153,7 @@ export class ShardedPipeline {
       const t = new ShardThread({ role: SHARD_ROLE, pipeline: this.name, shard: `worker-${i}`, config: shardConfig, specs });
       t.onMessage = (m) => this.onThread(i, t, m);
       t.onExit = (code) => {
-        if (!this.stopping && !this.ended[i] && this.failure === null) this.fail(new Error(`engine thread worker-${i} exited with code ${code}`));
+        if (!this.stopping && !this.ended[i] && this.failure === null) this.fail(new Error(`engine thread worker-${i} ended unexpectedly (exit code ${code}); its error, if any, is in the log above. Restart the pipeline, or run it with workers: 1 if this repeats`));
       };
       return t;
     });

@@ -16,7 +16,7 @@ import type { DetectorName } from '../engine/config';
 import { DETECTORS } from '../engine/config';
 import type { QualityEngine } from '../engine/quality';
 import type { SavedSketch } from '../engine/sketch';
-import { round6 } from '../engine/events';
+import { round6, type BaselineInfo } from '../engine/events';
 
 export const SUMMARY_VERSION = 1;
 
@@ -85,7 +85,7 @@ export interface ShardSummary {
   /** Per partition, what the shard has read since it started. */
   positions: Record<string, PositionSpan>;
   /** Where the shard's own baseline stands. */
-  baseline: { state: 'learning' | 'ready'; records: number; needed: number };
+  baseline: Omit<BaselineInfo, 'restored'>;
   /** The sampling rate (absent: every record). */
   sample?: number;
   /** Up to SUMMARY_SAMPLES recent flagged records, newest first. */
@@ -102,7 +102,7 @@ export interface MergedSummary extends Omit<ShardSummary, 'shard' | 'positions' 
   version: typeof SUMMARY_VERSION;
   shards: string[];
   positions: Record<string, MergedSpan[]>;
-  baseline: { state: 'learning' | 'ready'; records: number; needed: number };
+  baseline: Omit<BaselineInfo, 'restored'>;
 }
 
 /** Samples a summary carries at most. */
