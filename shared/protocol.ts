@@ -59,6 +59,10 @@ export interface PipelineInfo {
   decode?: DecodeInfo;
   /** The alert sinks of its config file that take its alerts (`alerts:`), with their delivery figures; absent when none. */
   sinks?: SinkStatus[];
+  /** A `workers:` pipeline: the engine threads reading it, once they run (the tree says `2 threads`). */
+  threads?: number;
+  /** A pipeline with `group:` (clean.yaml): the group of agents it watches, and those merged now (the tree says `group G · 2 agents`). */
+  group?: { name: string; summariesTopic: string; agents: string[] };
 }
 
 /** One alert sink's delivery figures (server/alerts SinkStats): the tree shows a failing one. */

@@ -141,6 +141,10 @@ export function pipelineNode(entry: PipelineEntry, context: RowContext = {}): Pi
   }
   const decoded = decodeShort(entry);
   if (decoded && condition !== 'agent-stopped') parts.push(decoded);
+  // A `workers:` pipeline says how many engine threads share its partitions.
+  if (info.threads !== undefined && condition !== 'agent-stopped') parts.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  // A pipeline with `group:` watches a group of agents: its name and how many agents are merged now.
+  if (info.group && condition !== 'agent-stopped') parts.push(`group ${info.group.name} · ${info.group.agents.length} agent${info.group.agents.length === 1 ? '' : 's'}`);
   if (info.name !== info.topic && info.name !== context.distinguisher) parts.push(info.name);
   const muted = context.mutedUntil !== undefined;
   if (muted) parts.push(`muted until ${formatClock(context.mutedUntil!).slice(0, 5)}`);
@@ -217,6 +221,7 @@ export function pipelineTooltip(entry: PipelineEntry, context: RowContext = {}):
   if (metrics) lines.push(`Last check ${formatClock(metrics.time)}`);
   const decodeLine = decodeTooltip(entry);
   if (decodeLine) lines.push(decodeLine);
+  if (info.group) lines.push(`Watches group "${info.group.name}": ${info.group.agents.length ? `agents ${info.group.agents.join(', ')} merged` : 'no agent live'} (summaries in "${info.group.summariesTopic}"); the group's agents read the topic and announce its alerts to the sinks.`);
   for (const alert of entry.activeAlerts.values()) lines.push(`⚠ ${alert.severity}: ${alert.message}`);
   if (context.mutedUntil !== undefined) lines.push(`Alerts of this topic are muted until ${formatClock(context.mutedUntil)} ("Clean: Unmute" ends it).`);
   if (info.configUri) lines.push(`From ${decodeURIComponent(info.configUri.replace(/^file:\/\//, ''))}`);

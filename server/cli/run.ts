@@ -22,6 +22,7 @@ import { describeReload, watchConfigFile } from '../service/reload';
 import { DEFAULT_METRICS_HOST, startServiceEndpoint, type MetricsAddress, type ServiceEndpoint } from '../service/http';
 import { SinkSet, type SinkConfig } from '../alerts';
 import type { MergedEvents } from '../scale/group';
+import { DEFAULT_SESSION_TIMEOUT_MS, defaultAgentId } from '../scale/groupNames';
 
 declare const CLEAN_VERSION: string | undefined;
 
@@ -29,6 +30,8 @@ interface Planned {
   name: string;
   spec: SourceSpec;
   settings: PipelineSettings;
+  /** clean.yaml's `group:`: the group of agents this pipeline joins. */
+  group?: { name: string; summariesTopic: string };
 }
 
 /** What a command runs: its pipelines and, from a config file, its `metrics:` endpoint. */
@@ -100,11 +103,15 @@ export async function runCli(argv: string[]): Promise<number> {
   };
   // --group (server/scale/group.ts): the Kafka pipelines share their partitions with the group's other agents, and
   // what is shown and alerted on is the group's merged view: `shown` stands in for the pipeline's own metrics and alerts.
-  const group = opts.group ? new (await import('../scale/group')).GroupAgent({ ...opts.group, log }) : null;
+  // clean.yaml's `group:` joins that group as --group does (one file serves the group's agents and the editor, which
+  // watches the group); --group on the command line wins and takes every pipeline in.
+  const joined = opts.group ?? fileGroup(planned.pipelines);
+  const group = joined ? new (await import('../scale/group')).GroupAgent({ ...joined, log }) : null;
+  const inGroup = (p: Planned) => group !== null && (opts.group !== undefined || p.group !== undefined);
   /** Everything that listens to a pipeline: the terminal view or NDJSON, the alert count, the metrics. */
-  const wire = (p: RealtimePipeline) => {
-    const shown: MergedEvents = group ? group.attach(p) : p;
-    if (group && !view) group.onState(p.name, (e) => process.stdout.write(JSON.stringify(e) + '\n'));
+  const wire = (p: RealtimePipeline, planned: Planned) => {
+    const shown: MergedEvents = inGroup(planned) ? group!.attach(p) : p;
+    if (inGroup(planned) && !view) group!.onState(p.name, (e) => process.stdout.write(JSON.stringify(e) + '\n'));
     if (view) {
       view.add(p.name, p.config.qualityThreshold);
       shown.on('metrics', (m) => view.metrics(m));
@@ -126,11 +133,11 @@ export async function runCli(argv: string[]): Promise<number> {
   // Every pipeline's footprint is reserved before any is built: a config over the budget starts nothing (exit 2).
   const roster = new PipelineRoster(new MemoryBudget(opts.maxMemoryMB, '--max-memory'), {
     create: (p, config) =>
-      group ? group.pipeline(p, config, { log: log.forPipeline(p.name), secret: secretOf, limit: opts.limit, baseline, resetBaseline, overBudget: 'fail', decode: decodeSettingsOf(p.spec, config.format) }) :
+      inGroup(p) ? group!.pipeline(p, config, { log: log.forPipeline(p.name), secret: secretOf, limit: opts.limit, baseline, resetBaseline, overBudget: 'fail', decode: decodeSettingsOf(p.spec, config.format) }) :
       // `workers: N` (--workers): N engine threads over the topic's partitions, merged per check (server/scale).
       // It emits the same events and has what the roster, the view and the metrics use of a pipeline.
       (config.workers ?? 1) > 1
-        ? (stateWithThreads(p.name, config.workers!, baseline), new ShardedPipeline(p.name, p.spec, config, { log: log.forPipeline(p.name), secret: secretOf, limit: opts.limit }) as unknown as RealtimePipeline)
+        ? (new ShardedPipeline(p.name, p.spec, config, { log: log.forPipeline(p.name), secret: secretOf, limit: opts.limit, baseline, resetBaseline }) as unknown as RealtimePipeline)
         : new RealtimePipeline(p.name, (ctx) => createSource(p.spec, ctx), config, { log: log.forPipeline(p.name), secret: secretOf, limit: opts.limit, baseline, resetBaseline, overBudget: 'fail', decode: decodeSettingsOf(p.spec, config.format) }),
     starting: wire,
     stopped: (name, removed) => metrics?.untrack(name, !removed),
@@ -164,6 +171,11 @@ export async function runCli(argv: string[]): Promise<number> {
       if (stopping) return;
       try {
         const next = await plan(opts);
+        // The group the agent joined stays: a reload that names another (or a first, or no) group is refused.
+        const nextGroup = opts.group ? undefined : fileGroup(next.pipelines);
+        if (!opts.group && (nextGroup?.name !== joined?.name || nextGroup?.summariesTopic !== joined?.summariesTopic)) {
+          throw new UsageError(`group: changes take effect at the next start (this agent ${joined ? `is in group "${joined.name}", summaries in "${joined.summariesTopic}"` : 'joined no group'})`);
+        }
         if (next.metrics?.port !== planned.metrics?.port || next.metrics?.host !== planned.metrics?.host) log.report('warn', `${why}: metrics: takes effect at the next start; the endpoint stays where it is`);
         // apply() throws, changing nothing, on a pipeline or budget problem: the sinks are swapped only after it.
         const done = await roster.apply(next.pipelines);
@@ -259,6 +271,8 @@ async function plan(opts: CliOptions): Promise<Plan> {
     for (const p of found) if (p.severity === 'error') problems.push(`${target}:${p.line + 1}:${p.character + 1}: ${p.message}`);
     if (problems.length) throw new UsageError(`${target} has ${problems.length} problem${problems.length > 1 ? 's' : ''}:\n  ${problems.join('\n  ')}`);
     if (pipelines.length === 0) throw new UsageError(`${target} defines no pipelines; add one under pipelines:`);
+    // Pipelines naming different groups are refused here, at the start and at a reload alike.
+    if (!opts.group) fileGroup(pipelines.map((p) => ({ name: p.name, spec: p.spec, settings: p.settings, group: p.group })));
     return {
       metrics,
       alerts: [...alerts, ...cliSinks(opts)],
@@ -266,6 +280,7 @@ async function plan(opts: CliOptions): Promise<Plan> {
         name: p.name,
         spec: withCliDecode(opts.from ? { ...p.spec, from: opts.from } : p.spec, opts),
         settings: { ...p.settings, ...opts.settings },
+        ...(p.group ? { group: p.group } : {}),
       })),
     };
   }
@@ -285,6 +300,19 @@ async function plan(opts: CliOptions): Promise<Plan> {
   return { pipelines: [{ name, spec: withCliDecode(spec, opts), settings }], alerts: cliSinks(opts) };
 }
 
+/**
+ * The group the file's pipelines declare (`group:`), with this agent's defaults (`<host>-<pid>`, a 10 s session);
+ * an agent joins one group, so pipelines naming different ones are refused.
+ */
+function fileGroup(pipelines: Planned[]): { name: string; summariesTopic: string; agentId: string; sessionTimeoutMs: number } | undefined {
+  const named = pipelines.filter((p) => p.group !== undefined);
+  const first = named[0]?.group;
+  if (!first) return undefined;
+  const other = named.find((p) => p.group!.name !== first.name || p.group!.summariesTopic !== first.summariesTopic);
+  if (other) throw new UsageError(`an agent joins one group: pipeline "${named[0].name}" names group "${first.name}" (summaries in "${first.summariesTopic}"), pipeline "${other.name}" group "${other.group!.name}" (summaries in "${other.group!.summariesTopic}"); run one agent per group, or give --group`);
+  return { ...first, agentId: defaultAgentId(), sessionTimeoutMs: DEFAULT_SESSION_TIMEOUT_MS };
+}
+
 /** --registry and --schemas (server/decode) over what the URL or the file says. */
 function withCliDecode(spec: SourceSpec, opts: CliOptions): SourceSpec {
   if (!opts.decode) return spec;
@@ -297,11 +325,6 @@ function cliSinks(opts: CliOptions): SinkConfig[] {
 }
 
 /** A wrong argument or config (exit 2) or a failure to start (exit 1), said on stderr: JSON too with --log-format json. */
-/** A learned baseline is kept per engine; threads keep theirs on the merging side, which --state does not save yet. */
-function stateWithThreads(name: string, workers: number, baseline: BaselineStore | undefined): void {
-  if (baseline) throw new UsageError(`--state and workers go separately for now: pipeline "${name}" has workers: ${workers}; drop one of them (its baseline would not be saved)`);
-}
-
 function usageFailure(err: unknown, format: LogFormat = 'text'): number {
   const usage = err instanceof UsageError || err instanceof ConfigError || err instanceof BudgetError || (err instanceof SourceError && (err.code === 'usage' || err.code === 'unsupported'));
   if (format === 'json') {

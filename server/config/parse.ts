@@ -17,6 +17,7 @@ import { SINK_KINDS, type SinkConfig } from '../alerts/types';
 import { redact } from '../secrets/redact';
 import { LineIndex } from './lines';
 import { MAX_NAME_LENGTH, nameTooLong } from '../engine/names';
+import { DEFAULT_SUMMARIES_TOPIC, checkGroupNames } from '../scale/groupNames';
 import { CLEAN_SCHEMA, allowedTypes, deref, didYouMean, knownKeys, listWords, objectBranch } from './schema';
 import type { SchemaNode } from './schema';
 
@@ -37,6 +38,8 @@ export interface ConfiguredPipeline {
   settings: PipelineSettings;
   /** 0-based line where the pipeline's entry starts. */
   line: number;
+  /** `group:` (and `summariesTopic:`): the group of agents sharing the topic (server/scale/group.ts, groupObserver.ts). */
+  group?: { name: string; summariesTopic: string };
 }
 
 export interface OffsetRange {
@@ -576,6 +579,7 @@ class ConfigValidator {
       }
 
       if (spec) this.decodeOf(spec, conn, value, baseDir);
+      const group = this.groupOf(p, value, spec, head);
 
       const own = this.settingsOf(value, p);
       const settings: PipelineSettings = { ...defaults, ...own };
@@ -593,8 +597,38 @@ class ConfigValidator {
       if (firstError) entry.error = firstError.message;
       else if (spec && entry.name !== undefined) {
         entry.pipeline = { name: entry.name, spec, settings, line: model.lines.position(range.start).line };
+        if (group) entry.pipeline.group = group;
       }
     });
+  }
+
+  /**
+   * `group:` and `summariesTopic:` of a pipeline: names by the rules of --group and --summaries-topic
+   * (checkGroupNames), a Kafka source, no `workers:` beside it; each problem at its own line.
+   */
+  private groupOf(p: string, value: Record<string, unknown>, spec: SourceSpec | undefined, head: OffsetRange): { name: string; summariesTopic: string } | undefined {
+    const name = value.group;
+    const topic = value.summariesTopic;
+    if (typeof name !== 'string') {
+      if (typeof topic === 'string') this.problem(this.keyRange(`${p}.summariesTopic`) ?? head, 'summariesTopic goes with group: <name> (the group of agents whose summaries it holds).');
+      return undefined;
+    }
+    const summariesTopic = typeof topic === 'string' ? topic : DEFAULT_SUMMARIES_TOPIC;
+    const problem = checkGroupNames({ name, summariesTopic, agentId: 'editor' });
+    if (problem) {
+      const onTopic = problem.startsWith('--summaries-topic');
+      this.problem((onTopic ? this.valueRange(`${p}.summariesTopic`) : this.valueRange(`${p}.group`)) ?? head, problem.replace(/^--group/, 'group').replace(/^--summaries-topic/, 'summariesTopic'));
+      return undefined;
+    }
+    if (spec && spec.backend !== 'kafka') {
+      this.problem(this.valueRange(`${p}.group`) ?? head, `group: shares a Kafka topic's partitions between agents; this pipeline reads ${spec.backend}, not Kafka.`);
+      return undefined;
+    }
+    if (typeof value.workers === 'number' && value.workers > 1) {
+      this.problem(this.valueRange(`${p}.workers`) ?? head, 'group: and workers: go separately for now: run one agent of the group per core instead.');
+      return undefined;
+    }
+    return { name, summariesTopic };
   }
 
   /** Top-level `schemas:` as written (folders or files, relative to the file). */

@@ -3,8 +3,10 @@
  * with alerts, status and events for the CLI and the agent.
  */
 import type { DetectorName, PipelineConfig } from './config';
-import type { MetricsEvent, SampleRecord } from './events';
-import { QualityEngine, type SavedEngine } from './quality';
+import type { BaselineInfo, MetricsEvent, SampleRecord } from './events';
+import type { ManagedPipeline } from './managedPipeline';
+import { QualityEngine } from './quality';
+import { BaselineKeeper } from './baselineKeeper';
 import { AlertChecker } from './alerts';
 import { PipelineEvents, type AlertHandler, type Listeners } from './pipelineEvents';
 import type { BaselineStore } from './baselineStore';
@@ -42,8 +44,6 @@ export interface PipelineOptions {
   decode?: DecodeSettings;
 }
 
-/** A saved baseline is written at most this often while the pipeline runs (and always at its end). */
-const SAVE_EVERY_MS = 10_000;
 /** A busy pipeline lets the event loop run (other pipelines, editor requests, signals) at least this often. */
 const YIELD_EVERY_MS = 2;
 /** Records are timed in slices of about this many milliseconds (the slice length adapts to the record cost). */
@@ -71,7 +71,7 @@ export function secretFromEnv(name: string): Promise<string | undefined> {
   return Promise.resolve(process.env[key]);
 }
 
-export class RealtimePipeline {
+export class RealtimePipeline implements ManagedPipeline {
   readonly engine: QualityEngine;
   private readonly checker: AlertChecker;
   private readonly events: PipelineEvents;
@@ -91,10 +91,8 @@ export class RealtimePipeline {
   private lastRecordTime = 0;
   private timer: NodeJS.Timeout | null = null;
   private last: MetricsEvent | null = null;
-  private savedAt = 0;
-  /** The saved file's modification time after our own last write: any other means a user changed it. */
-  private savedMtime = 0;
-  private savedLearned = -1;
+  /** The learned baseline kept in options.baseline (loads, saves, accept, reset, undo). */
+  private readonly keeper: BaselineKeeper;
   /** Records per timed slice, and the work timed since the budget was last judged. */
   private stride = 64;
   private busyMs = 0;
@@ -111,6 +109,7 @@ export class RealtimePipeline {
     this.checker = new AlertChecker(config);
     this.log = options.log ?? silentLogger;
     this.events = new PipelineEvents(name, this.log);
+    this.keeper = new BaselineKeeper(name, this.engine, options.baseline, this.log);
   }
 
   get state(): PipelineState {
@@ -130,6 +129,19 @@ export class RealtimePipeline {
     return this.source?.description ?? this.name;
   }
 
+  /** What the manager reads of any pipeline (ManagedPipeline): the baseline, the fields tracked, one thread. */
+  get baselineInfo(): BaselineInfo {
+    return this.engine.baselineInfo;
+  }
+
+  get fieldCount(): number {
+    return this.engine.fieldStates.length;
+  }
+
+  get shardCount(): number {
+    return 1;
+  }
+
   on<K extends keyof Listeners>(type: K, listener: Listeners[K]): () => void {
     return this.events.on(type, listener);
   }
@@ -144,7 +156,7 @@ export class RealtimePipeline {
     this.stopping = false;
     this.closedSource = null;
     // The saved baseline first: the first status already says whether the pipeline resumes ready or learns.
-    this.loadBaseline();
+    this.keeper.load(this.options.resetBaseline);
     this.setState('connecting', 'connecting');
     const ctx: SourceContext = {
       log: this.log,
@@ -232,7 +244,7 @@ export class RealtimePipeline {
     }
     await this.closeSource();
     if (ended && (engine.records !== this.lastCheckRecords || this.last === null)) this.check();
-    this.saveBaseline(true);
+    this.keeper.save(true);
     if (ended) {
       this.emit('end', { type: 'end', pipeline: this.name, records: engine.records });
       this.setState('stopped', engine.records >= limit ? `stopped after ${engine.records} records (limit)` : `end of source after ${engine.records} records`);
@@ -279,96 +291,23 @@ export class RealtimePipeline {
     }
   }
 
-  /** Restores the saved baseline, if any (a file that is not one is reported and relearnt, never fatal). */
-  private loadBaseline(): void {
-    const store = this.options.baseline;
-    if (!store) return;
-    try {
-      if (this.options.resetBaseline && store.remove(this.name)) this.log.info(`[${this.name}] baseline reset: learning afresh (the old one is kept for undo)`);
-      const saved = store.load(this.name);
-      if (saved) {
-        this.engine.restore(saved);
-        this.savedMtime = store.modified(this.name);
-        this.savedLearned = saved.learnedRecords;
-        this.log.info(`[${this.name}] resumed the baseline learnt from ${saved.learnedRecords} records (saved ${new Date(saved.savedAt).toISOString()})`);
-      }
-    } catch (err) {
-      this.log.warn(`[${this.name}] ${err instanceof Error ? err.message : String(err)}; learning afresh`);
-    }
-  }
-
-  /**
-   * Saves the learned baseline (at most every SAVE_EVERY_MS unless `now`). A file changed by someone else
-   * since our last write (`clean-agent baseline accept|undo|reset`) is taken in first, not overwritten.
-   */
-  private saveBaseline(now = false): void {
-    const store = this.options.baseline;
-    if (!store) return;
-    const t = Date.now();
-    if (!now && t - this.savedAt < SAVE_EVERY_MS) return;
-    this.savedAt = t;
-    try {
-      const mtime = store.modified(this.name);
-      if (this.savedMtime !== 0 && mtime !== this.savedMtime) {
-        const saved = mtime === 0 ? null : store.load(this.name);
-        if (saved) this.engine.restore(saved);
-        else this.engine.resetBaseline();
-        this.log.info(`[${this.name}] the saved baseline was changed outside the monitor: ${saved ? 'taken in' : 'reset, learning afresh'}`);
-      }
-      if (!this.engine.learned && this.savedLearned <= 0) return;
-      this.savedMtime = store.save(this.name, this.engine.save(t));
-      this.savedLearned = this.engine.baselineInfo.records;
-    } catch (err) {
-      this.log.warn(`[${this.name}] cannot save the baseline in ${store.dir}: ${err instanceof Error ? err.message : String(err)}. Check that the folder can be written; the monitor goes on and tries again in 10 s.`);
-    }
-  }
-
   /**
    * "This is normal": the current level of `detector` (all when null) on `field` (all when null) becomes
    * the baseline; the metric stops alerting. Undo with undoBaseline().
    */
   acceptNormal(detector: DetectorName | null, field: string | null): BaselineChange {
-    this.saveBaseline(true);
-    this.options.baseline?.keepPrevious(this.name);
-    this.undo = this.engine.save();
-    const changed = this.engine.accept(detector, field);
-    this.saveBaseline(true);
-    const what = `${detector ?? 'every detector'}${field !== null ? ` on "${field}"` : ''}`;
-    const message = changed ? `Accepted the current level of ${what} as normal.` : `Nothing to accept for ${what}.`;
-    this.log.info(`[${this.name}] ${message}`);
-    return { changed, message };
+    return this.keeper.accept(detector, field);
   }
 
   /** Forgets the learned baseline: the next window is learnt afresh. Undo with undoBaseline(). */
   resetBaseline(): BaselineChange {
-    this.undo = this.engine.save();
-    this.options.baseline?.remove(this.name);
-    this.engine.resetBaseline();
-    this.savedMtime = 0;
-    this.savedLearned = 0;
-    const message = `Baseline reset: learning the next ${this.engine.windowSize} records afresh.`;
-    this.log.info(`[${this.name}] ${message}`);
-    return { changed: 1, message };
+    return this.keeper.reset();
   }
 
   /** Undoes the last acceptNormal() or resetBaseline(). */
   undoBaseline(): BaselineChange {
-    const store = this.options.baseline;
-    const prev = this.undo ?? (store ? store.previous(this.name) : null);
-    if (!prev) return { changed: 0, message: 'Nothing to undo.' };
-    this.undo = null;
-    this.engine.restore(prev);
-    if (store) {
-      store.restorePrevious(this.name);
-      this.savedMtime = store.modified(this.name);
-      this.saveBaseline(true);
-    }
-    const message = 'Restored the baseline as it was before the last change.';
-    this.log.info(`[${this.name}] ${message}`);
-    return { changed: 1, message };
+    return this.keeper.undoLast();
   }
-
-  private undo: SavedEngine | null = null;
 
   /** Runs the checker now: emits metrics, then any alerts or recoveries. */
   check(): MetricsEvent {
@@ -383,7 +322,7 @@ export class RealtimePipeline {
     const decode = this.stage?.info;
     if (decode) m.decode = decode;
     this.last = m;
-    this.saveBaseline();
+    this.keeper.save();
     this.emit('metrics', m);
     for (const e of this.checker.evaluate(m, findings, (d) => engine.recentSamples(d, 5))) this.events.raise(e);
     return m;

@@ -329,6 +329,8 @@ export class CleanAgentServer {
         throw new PipelineRequestError(`Pipeline "${params.pipelineName}" in ${file} (line ${line}) cannot start: ${entry.error ?? 'it has errors'}`);
       }
       req = { name: p.name, spec: p.spec, settings: { ...defaults, ...p.settings }, configUri: params.configUri };
+      // `group:`: the editor watches the group's merged view (server/scale/groupObserver.ts).
+      if (p.group) req.group = p.group;
     } else {
       const inline = (params ?? {}) as Extract<StartPipelineParams, { url?: string }>;
       let spec = inline.spec ? checkedSpec(inline.spec) : undefined;

@@ -6,6 +6,9 @@ import { resolvePipelineConfig } from '../engine/config';
 import type { DetectorName, PipelineConfig, PipelineSettings } from '../engine/config';
 import type { AlertEvent, MetricsEvent, RecoveredEvent, SampleRecord, StatusEvent } from '../engine/events';
 import { RealtimePipeline, type BaselineChange } from '../engine/pipeline';
+import type { ManagedPipeline } from '../engine/managedPipeline';
+import { ShardedPipeline } from '../scale/shardedPipeline';
+import { GroupObserver } from '../scale/groupObserver';
 import { decodeSettingsOf } from '../decode';
 import type { BaselineStore } from '../engine/baselineStore';
 import { createSource } from '../sources/index';
@@ -25,6 +28,8 @@ export interface PipelineRequest {
   spec: SourceSpec;
   settings: PipelineSettings;
   configUri?: string;
+  /** `group:` in clean.yaml: the group's agents read the topic; this agent watches their merged view (GroupObserver). */
+  group?: { name: string; summariesTopic: string };
 }
 
 export interface ManagerEvents {
@@ -60,7 +65,7 @@ interface Managed {
   id: string;
   request: PipelineRequest;
   config: PipelineConfig;
-  pipeline: RealtimePipeline;
+  pipeline: ManagedPipeline;
   history: PipelineHistoryRing;
   last?: MetricsEvent;
   running: Promise<void>;
@@ -130,12 +135,11 @@ export class PipelineManager {
       throw err instanceof BudgetError ? new PipelineRequestError(err.message) : err;
     }
     const makeSource = this.options.createSource ?? createSource;
-    const pipeline = new RealtimePipeline(id, (ctx) => makeSource(req.spec, ctx), config, {
-      log: prefixed(this.options.log, id),
-      secret: (name) => this.options.secret(name),
-      baseline: this.options.baselines,
-      decode: decodeSettingsOf(req.spec, config.format),
-    });
+    const pipelineOptions = { log: prefixed(this.options.log, id), secret: (name: string) => this.options.secret(name), baseline: this.options.baselines, decode: decodeSettingsOf(req.spec, config.format) };
+    // `workers: N`: N engine threads over the topic's partitions, merged per check (server/scale), as `clean-agent run` does.
+    // `group:` (server/scale/groupObserver.ts): the group's agents read the topic; the editor shows their merged view.
+    const observer = req.group ? new GroupObserver(id, req.spec, config, { group: req.group.name, summariesTopic: req.group.summariesTopic, pipeline: req.name, log: pipelineOptions.log, secret: pipelineOptions.secret, createSource: makeSource }) : null;
+    const pipeline: ManagedPipeline = observer ? observer : (config.workers ?? 1) > 1 ? new ShardedPipeline(id, req.spec, config, pipelineOptions) : new RealtimePipeline(id, (ctx) => makeSource(req.spec, ctx), config, pipelineOptions);
     const history = new PipelineHistoryRing(id, config.qualityThreshold, pickThresholds(config));
     const saved = this.options.history?.load(id);
     if (saved) history.restore(saved);
@@ -144,7 +148,7 @@ export class PipelineManager {
     pipeline.on('metrics', (e) => {
       m.last = e;
       // Records wider than the estimate assumed: the reservation grows, so that later starts see it.
-      const over = this.budget.track(id, pipeline.engine.fieldStates.length);
+      const over = this.budget.track(id, pipeline.fieldCount);
       if (over) this.options.log.warn(`[${id}] its records carry ${over.fields} fields: it now needs about ${formatBytes(over.total)}, and the agent is over its ${this.budget.maxMemoryMB} MB budget. Lower windowSize or maxFields, or raise clean.maxMemoryMB.`);
       history.addMetrics(e);
       this.noteSinks(m);
@@ -160,7 +164,8 @@ export class PipelineManager {
       }
       this.events.alert(e);
       // The file's sinks know its pipelines by the names written there (the id may be `name (2)`).
-      if (req.configUri) this.sinkSets.get(req.configUri)?.set.deliver(e.pipeline === req.name ? e : { ...e, pipeline: req.name });
+      // A group's alerts reach its sinks from the group's owner, never from a watching editor.
+      if (req.configUri && !req.group) this.sinkSets.get(req.configUri)?.set.deliver(e.pipeline === req.name ? e : { ...e, pipeline: req.name });
     };
     pipeline.on('alert', onAlert);
     pipeline.on('recovered', onAlert);
@@ -274,10 +279,17 @@ export class PipelineManager {
       info.throughput = x.last.throughput;
       info.records = x.last.records;
     }
-    info.baseline = x.pipeline.engine.baselineInfo;
+    info.baseline = x.pipeline.baselineInfo;
+    // A `workers:` pipeline: how many engine threads read it (once they run).
+    if ((x.config.workers ?? 1) > 1 && x.pipeline.shardCount > 0) info.threads = x.pipeline.shardCount;
     const decode = x.pipeline.decodeInfo;
     if (decode) info.decode = decode;
     if (x.canUndo) info.canUndoBaseline = true;
+    if (x.pipeline instanceof GroupObserver) {
+      info.group = x.pipeline.observed;
+      // What runs the group: the command for each of its agents.
+      info.cliCommand += ` --group ${info.group.name}${info.group.summariesTopic !== 'clean.summaries' ? ` --summaries-topic ${info.group.summariesTopic}` : ''}`;
+    }
     if (x.request.configUri) info.configUri = x.request.configUri;
     const sinks = x.request.configUri ? this.sinkSets.get(x.request.configUri)?.set.statsFor(x.request.name) : undefined;
     if (sinks?.length) info.sinks = sinks;

@@ -191,6 +191,8 @@ export class MergedView implements EngineView {
   private readonly rulesHard = new HardLimit();
   private lastLearn = 0;
   private learnedRecords = 0;
+  /** The baseline came from a saved one (cleared by a reset), as the engine's `restored`. */
+  private restored = false;
   private sampled = false;
   merged: MergedSummary | null = null;
   objects = 0;
@@ -265,8 +267,9 @@ export class MergedView implements EngineView {
         f.refHigh = f.sketch.quantile(FENCE_HIGH_Q);
       }
     }
-    // A field gone from every shard's window is gone from the merged one; its baselines go with it.
-    this.fieldList = this.fieldList.filter((f) => seen.has(f.name) || (this.fieldMap.delete(f.name) && false));
+    // A field gone from every shard's window is gone from the merged one; its baselines go with it. An empty
+    // merged window (a check before the first record) forgets nothing: a restored baseline waits for its fields.
+    if (m.window > 0) this.fieldList = this.fieldList.filter((f) => seen.has(f.name) || (this.fieldMap.delete(f.name) && false));
     this.ruleCounts = Object.entries(m.fields).flatMap(([name, s]) => (s.rules !== undefined ? [{ name, count: s.rules }] : []));
   }
 
@@ -321,12 +324,69 @@ export class MergedView implements EngineView {
     }
     for (const d of this.judges) d.load?.(saved.detectors?.[d.name]);
     this.learnedRecords = Math.max(0, Number(saved.learnedRecords) || 0);
+    this.restored = this.learnedRecords > 0;
   }
 
-  /** Where the merged baseline stands (its own learning, not the shards'). */
+  /**
+   * The merged baselines in the file format a single-thread pipeline saves (QualityEngine.save), so that one
+   * BaselineStore, `clean-agent baseline` and restore() serve both, and engine threads can start from it.
+   */
+  save(time = Date.now()): SavedEngine {
+    const detectors: Partial<Record<DetectorName, unknown>> = {};
+    const now: Partial<Record<DetectorName, number>> = {};
+    for (const d of this.judges) {
+      if (!d.save) continue;
+      detectors[d.name] = d.save();
+      now[d.name] = round6(this.size ? this.flagged(d.name) / this.size : 0);
+    }
+    return {
+      version: 1,
+      windowSize: this.config.windowSize,
+      savedAt: time,
+      learnedRecords: this.learnedRecords,
+      known: this.fieldList.filter((f) => !f.novel).map((f) => f.name),
+      fields: this.fieldList.map((f) => f.toJSON(this.objects)),
+      detectors,
+      now,
+    };
+  }
+
+  /**
+   * "This is normal" on the merged view: the engine's own accept per detector (QualityEngine.accept), except
+   * outliers, whose engine accept re-counts window values the merge does not have: as in learn(), the merged
+   * flagged share becomes the baseline. Returns how many metrics changed.
+   */
+  accept(detector: DetectorName | null, field: string | null): number {
+    let n = 0;
+    for (const d of this.judges) {
+      if (detector !== null && d.name !== detector) continue;
+      if (d.name !== 'outliers') {
+        n += d.accept(this, field);
+        continue;
+      }
+      for (const f of this.fieldList) {
+        if ((field !== null && f.name !== field) || f.counts[Code.Number] === 0) continue;
+        f.outlierBase.accept(f.outlierRate(this.objects));
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Forgets the merged baselines (QualityEngine.resetBaseline): the next merged window is learnt afresh. */
+  resetBaseline(): void {
+    for (const f of this.fieldList) f.forget();
+    for (const d of this.judges) d.load?.(undefined);
+    this.learnedRecords = 0;
+    this.restored = false;
+    this.lastLearn = this.records;
+  }
+
+  /** Where the merged baseline stands (its own learning, not the shards'); after a reset, records since it. */
   get baselineInfo(): BaselineInfo {
     const W = this.config.windowSize;
-    return this.learned ? { state: 'ready', records: this.learnedRecords, needed: W } : { state: 'learning', records: Math.min(this.size, W), needed: W };
+    if (!this.learned) return { state: 'learning', records: Math.min(this.size, W, this.records - this.lastLearn), needed: W };
+    return this.restored ? { state: 'ready', records: this.learnedRecords, needed: W, restored: true } : { state: 'ready', records: this.learnedRecords, needed: W };
   }
 
   /** The merged samples of a detector (any when null), newest first, for alerts. */

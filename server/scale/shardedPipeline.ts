@@ -7,11 +7,22 @@
  *
  * The pipeline's window is shared out: each thread keeps windowSize / N records, so the merged window is
  * about the topic's last windowSize records (exactly that many once every thread's window is full).
+ *
+ * It is a ManagedPipeline, as RealtimePipeline is, so the editor's agent runs it too: pause and resume stop and
+ * restart reading in every thread; the baseline that judges (the merged view's) is kept in the same
+ * BaselineStore as a single-thread pipeline's (`--state`, the extension's storage), "This is normal", reset
+ * and undo act on it, and each change (and a restored baseline) reaches the threads' engines too, so that
+ * their per-record verdicts follow it as a single engine's would.
  */
 import type { DetectorName, PipelineConfig } from '../engine/config';
 import type { MetricsEvent, SampleRecord } from '../engine/events';
 import { AlertChecker } from '../engine/alerts';
-import type { PipelineOptions } from '../engine/pipeline';
+import type { BaselineChange, PipelineOptions } from '../engine/pipeline';
+import type { BaselineInfo } from '../engine/events';
+import type { SavedEngine } from '../engine/quality';
+import type { ManagedPipeline } from '../engine/managedPipeline';
+import { BaselineKeeper } from '../engine/baselineKeeper';
+import type { DecodeInfo } from '../decode';
 import { PipelineEvents, type AlertHandler, type Listeners } from '../engine/pipelineEvents';
 import { secretFromEnv } from '../engine/pipeline';
 import type { Logger, PipelineState, SourceContext, SourceSpec, StreamSource } from '../sources/types';
@@ -22,7 +33,7 @@ import type { MergedSummary, ShardSummary } from './summary';
 import { ShardThread, dealPartitions, shardSpecs } from './workers';
 import type { PulsarSource } from '../sources/pulsar';
 import { lookupPartitions } from '../sources/pulsar/admin';
-import { SHARD_ROLE, type FromShard } from './threadMessages';
+import { SHARD_ROLE, type FromShard, type ToShard } from './threadMessages';
 
 
 /** The window each of `n` threads keeps: the pipeline's window shared out (at least one record). */
@@ -62,12 +73,18 @@ async function shareOut(spec: SourceSpec, workers: number, ctx: SourceContext, p
   }
 }
 
-export class ShardedPipeline {
+export class ShardedPipeline implements ManagedPipeline {
   private readonly checker: AlertChecker;
   private readonly view: MergedView;
   private readonly events: PipelineEvents;
   private readonly log: Logger;
   private threads: ShardThread[] = [];
+  private readonly keeper: BaselineKeeper;
+  /** The baseline a thread starts from: the saved or last restored one (null after a reset, or none). */
+  private threadBaseline: SavedEngine | null = null;
+  private paused = false;
+  /** Per thread: what its records decode as, as last reported. */
+  private decodes: Array<DecodeInfo | undefined> = [];
   private _state: PipelineState = 'stopped';
   private _message = 'not started';
   private stopping = false;
@@ -97,6 +114,38 @@ export class ShardedPipeline {
     this.log = options.log ?? silentLogger;
     this.events = new PipelineEvents(name, this.log);
     this.described = `${spec.backend} ${spec.topic}`;
+    const view = this.view;
+    // Every change to the merged baseline reaches the threads' engines (in order, before the next summary request).
+    this.keeper = new BaselineKeeper(name, {
+      get learned() {
+        return view.learned;
+      },
+      get baselineInfo() {
+        return view.baselineInfo;
+      },
+      windowSize: config.windowSize,
+      save: (time) => view.save(time),
+      restore: (saved) => {
+        view.restore(saved);
+        this.threadBaseline = saved;
+        this.toThreads({ type: 'baseline', op: 'restore', saved });
+      },
+      resetBaseline: () => {
+        view.resetBaseline();
+        this.threadBaseline = null;
+        this.toThreads({ type: 'baseline', op: 'reset' });
+      },
+      accept: (detector, field) => {
+        const changed = view.accept(detector, field);
+        this.threadBaseline = view.save();
+        this.toThreads({ type: 'baseline', op: 'accept', detector, field });
+        return changed;
+      },
+    }, options.baseline, this.log);
+  }
+
+  private toThreads(m: ToShard): void {
+    for (const t of this.threads) t.send(m);
   }
 
   get state(): PipelineState {
@@ -116,6 +165,25 @@ export class ShardedPipeline {
     return this.threads.length;
   }
 
+  /** Where the merged view's baseline stands (it judges the pipeline; the threads' own learning is theirs). */
+  get baselineInfo(): BaselineInfo {
+    return this.view.baselineInfo;
+  }
+
+  /** Fields of the merged view: each thread tracks at most these, over its share of the window. */
+  get fieldCount(): number {
+    return this.view.fieldStates.length;
+  }
+
+  /** What the records decode as: the first thread's that knows, with the records every thread holds. */
+  get decodeInfo(): DecodeInfo | null {
+    const known = this.decodes.filter((d): d is DecodeInfo => d !== undefined);
+    if (known.length === 0) return null;
+    const held = known.reduce((n, d) => n + (d.held ?? 0), 0);
+    const first = known.find((d) => d.format !== 'unknown') ?? known[0];
+    return held > 0 ? { ...first, held } : first;
+  }
+
   on<K extends keyof Listeners>(type: K, listener: Listeners[K]): () => void {
     return this.events.on(type, listener);
   }
@@ -128,6 +196,9 @@ export class ShardedPipeline {
   async run(): Promise<void> {
     this.stopping = false;
     this.failure = null;
+    this.paused = false;
+    // The saved baseline first: the first status already says whether the pipeline resumes ready or learns.
+    this.threadBaseline = this.keeper.load(this.options.resetBaseline) ?? this.threadBaseline;
     this.setState('connecting', 'connecting');
     const secret = this.options.secret ?? secretFromEnv;
     const ctx: SourceContext = { log: this.log, status: (state, message) => !this.stopping && this.setState(state, message), secret, maxMessageBytes: this.config.maxMessageBytes };
@@ -149,8 +220,9 @@ export class ShardedPipeline {
     this.progress = new Array(n).fill(0);
     this.states = new Array(n).fill('connecting');
     this.ended = new Array(n).fill(false);
+    this.decodes = new Array(n).fill(undefined);
     this.threads = shares.map((specs, i) => {
-      const t = new ShardThread({ role: SHARD_ROLE, pipeline: this.name, shard: `worker-${i}`, config: shardConfig, specs });
+      const t = new ShardThread({ role: SHARD_ROLE, pipeline: this.name, shard: `worker-${i}`, config: shardConfig, specs, ...(this.threadBaseline ? { saved: this.threadBaseline } : {}) });
       t.onMessage = (m) => this.onThread(i, t, m);
       t.onExit = (code) => {
         if (!this.stopping && !this.ended[i] && this.failure === null) this.fail(new Error(`engine thread worker-${i} ended unexpectedly (exit code ${code}); its error, if any, is in the log above. Restart the pipeline, or run it with workers: 1 if this repeats`));
@@ -163,6 +235,8 @@ export class ShardedPipeline {
     this.lastCheckTime = Date.now();
     const idleMs = this.options.idleFlushMs ?? 1000;
     const timer = setInterval(() => {
+      // Paused: no records move, so no check is due (as in RealtimePipeline).
+      if (this.paused) return;
       const now = Date.now();
       if (everyMs > 0) {
         if (now - this.lastCheckTime >= everyMs) void this.check();
@@ -184,6 +258,7 @@ export class ShardedPipeline {
     // The final merged view: at the end of the sources, at the limit, and at a stop (not after a failure).
     if (failure === null) await this.check();
     await Promise.all(this.threads.map((t) => t.stop()));
+    if (failure === null) this.keeper.save(true);
     if (failure !== null) {
       this.setState('error', failure.message);
       throw failure;
@@ -222,6 +297,7 @@ export class ShardedPipeline {
         break;
       case 'progress': {
         this.progress[i] = m.records;
+        if (m.decode) this.decodes[i] = m.decode;
         const ci = this.config.checkInterval;
         const total = this.total();
         // Record-count checks: at about every N records across the threads (each reports every PROGRESS_EVERY).
@@ -245,6 +321,8 @@ export class ShardedPipeline {
     if (this.stopping) return;
     const s = this.states;
     const state = s.includes('reconnecting') ? 'reconnecting' : s.includes('waiting') ? 'waiting' : s.every((x) => x === 'running') ? 'running' : 'connecting';
+    // A paused pipeline stays paused while its threads' sources report running.
+    if (this.paused && state === 'running') return;
     this.setState(state, state === 'running' ? `reading ${this.described}` : message);
   }
 
@@ -284,7 +362,10 @@ export class ShardedPipeline {
     const findings = this.view.judge();
     const m = metricsFromMerged(merged, this.config, findings, throughput, now);
     m.baseline = this.view.baselineInfo;
+    const decode = this.decodeInfo;
+    if (decode) m.decode = decode;
     this.last = m;
+    this.keeper.save();
     this.emit('metrics', m);
     for (const e of this.checker.evaluate(m, findings, (d) => this.view.samples(d, 5))) this.events.raise(e);
     return m;
@@ -308,9 +389,40 @@ export class ShardedPipeline {
       .map((s) => ({ record: s.record, detector: s.detector, reason: s.reason, text: '', time: s.time, ...(s.position !== undefined ? { position: s.position } : {}) }));
   }
 
+  /** Stops reading in every thread (what a thread has read waits); no checks until resume(). */
+  pause(): void {
+    if (this.paused || (this._state !== 'running' && this._state !== 'reconnecting')) return;
+    this.paused = true;
+    this.toThreads({ type: 'pause' });
+    this.setState('paused', 'paused');
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.toThreads({ type: 'resume' });
+    this.setState('running', `reading ${this.described}`);
+  }
+
+  /** "This is normal" on the merged view (server/engine/baselineKeeper.ts); the threads' engines follow. */
+  acceptNormal(detector: DetectorName | null, field: string | null): BaselineChange {
+    return this.keeper.accept(detector, field);
+  }
+
+  /** Forgets the merged baseline and the threads' own: the next merged window is learnt afresh. */
+  resetBaseline(): BaselineChange {
+    return this.keeper.reset();
+  }
+
+  /** Undoes the last acceptNormal() or resetBaseline(). */
+  undoBaseline(): BaselineChange {
+    return this.keeper.undoLast();
+  }
+
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.paused = false;
     await this.probe?.close().catch(() => undefined);
     this.poke();
   }

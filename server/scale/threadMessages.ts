@@ -1,5 +1,7 @@
 /** Messages between the main thread (workers.ts) and an engine thread (worker.ts); plain data, structured-cloned. */
-import type { PipelineConfig } from '../engine/config';
+import type { DetectorName, PipelineConfig } from '../engine/config';
+import type { SavedEngine } from '../engine/quality';
+import type { DecodeInfo } from '../decode';
 import type { SourceSpec } from '../sources/types';
 import type { ShardSummary } from './summary';
 
@@ -16,6 +18,11 @@ export interface ShardData {
    * (options.partitions), or one spec per stream or partition topic. Empty: records come in `load` messages (the bench).
    */
   specs: SourceSpec[];
+  /**
+   * The pipeline's saved baseline (the merged view's, server/scale/merge.ts MergedView.save), taken in before
+   * the first record, so that a restarted pipeline's threads flag as the merged view's baseline says.
+   */
+  saved?: SavedEngine;
 }
 
 export type ToShard =
@@ -27,7 +34,18 @@ export type ToShard =
    * are processed at once (compiling the engine's hot path before the clock), the rest on `go`.
    */
   | { type: 'load'; data: ArrayBuffer; ends: Int32Array; warm?: number }
-  | { type: 'go' };
+  | { type: 'go' }
+  /** Stop taking records from the sources until `resume` (the pipeline paused). */
+  | { type: 'pause' }
+  | { type: 'resume' }
+  /**
+   * A baseline change of the pipeline, applied to the thread's engine so that its per-record verdicts follow
+   * (a field accepted is no longer new, values accepted widen the fences): `accept` as QualityEngine.accept,
+   * `reset` as resetBaseline, `restore` takes a saved state (an undo, a file changed outside the pipeline).
+   */
+  | { type: 'baseline'; op: 'accept'; detector: DetectorName | null; field: string | null }
+  | { type: 'baseline'; op: 'reset' }
+  | { type: 'baseline'; op: 'restore'; saved: SavedEngine };
 
 export type FromShard =
   | { type: 'summary'; id: number; summary: ShardSummary }
@@ -35,7 +53,7 @@ export type FromShard =
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
   | { type: 'secret'; id: number; name: string }
   /** Records processed so far, posted every PROGRESS_EVERY records (record-count checks, limits). */
-  | { type: 'progress'; records: number }
+  | { type: 'progress'; records: number; decode?: DecodeInfo }
   | { type: 'end'; records: number }
   | { type: 'error'; message: string; code: string }
   | { type: 'loaded'; records: number }

@@ -9,7 +9,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { QualityEngine } from '../engine/quality';
 import { createSource } from '../sources/index';
-import { createDecodeStage, decodeSettingsOf } from '../decode';
+import { createDecodeStage, decodeSettingsOf, type DecodeInfo, type DecodeStage } from '../decode';
 import type { Logger, SourceMessage, StreamSource } from '../sources/types';
 import { SourceError } from '../sources/types';
 import { PositionTracker, summarize, type PositionSpan } from './summary';
@@ -22,6 +22,14 @@ function runShard(): void {
   const port = parentPort!;
   const data = workerData as ShardData;
   const engine = new QualityEngine(data.config);
+  // A restarted pipeline's threads start from its saved (merged) baseline, as a single-thread engine does.
+  if (data.saved) {
+    try {
+      engine.restore(data.saved);
+    } catch (err) {
+      port.postMessage({ type: 'log', level: 'warn', message: `the saved baseline was not taken in (${err instanceof Error ? err.message : String(err)}); learning afresh` } satisfies FromShard);
+    }
+  }
   // One tracker per source: a Kafka position names its partition; any other is filed under its source's topic.
   const trackers = data.specs.map((spec) => new PositionTracker(spec.topic));
   const positions = () => Object.assign({}, ...trackers.map((t) => t.toJSON())) as Record<string, PositionSpan>;
@@ -38,6 +46,40 @@ function runShard(): void {
   let stopping = false;
   let preloaded: SourceMessage[] = [];
   let lastState = 'connecting';
+  /** While paused: the promise the read loops wait on, and what opens it (resume, stop). */
+  let gate: Promise<void> | null = null;
+  let openGate: () => void = () => {};
+  const stages: DecodeStage[] = [];
+  /** What the records decode as: the first source's stage that knows (the main thread shows one). */
+  const decodeInfo = (): DecodeInfo | undefined => {
+    for (const st of stages) {
+      const info = st.info;
+      if (info) return info;
+    }
+    return undefined;
+  };
+  /** The count last posted (over every source of the thread: they share its engine), and when. */
+  let reported = 0;
+  let reportedAt = performance.now();
+  let trailing: NodeJS.Timeout | null = null;
+  const progress = () => {
+    reported = engine.records;
+    reportedAt = performance.now();
+    const decode = decodeInfo();
+    post(decode ? { type: 'progress', records: engine.records, decode } : { type: 'progress', records: engine.records });
+  };
+  /**
+   * After a batch: every PROGRESS_EVERY records, at least every PROGRESS_MS while records arrive, and the last
+   * records of a burst within PROGRESS_MS of it ending (a limit or a record-count check must not wait for more).
+   */
+  const noteProgress = () => {
+    if (engine.records === reported) return;
+    if (engine.records - reported >= PROGRESS_EVERY || performance.now() - reportedAt >= PROGRESS_MS) progress();
+    else trailing ??= setTimeout(() => {
+      trailing = null;
+      if (engine.records !== reported) progress();
+    }, PROGRESS_MS);
+  };
 
   port.on('message', (m: ToShard) => {
     switch (m.type) {
@@ -50,6 +92,8 @@ function runShard(): void {
         break;
       case 'stop':
         stopping = true;
+        openGate();
+        if (trailing) clearTimeout(trailing);
         void Promise.allSettled(sources.map((s) => s.close())).then(() => port.close());
         break;
       case 'load': {
@@ -67,6 +111,23 @@ function runShard(): void {
         post({ type: 'loaded', records: preloaded.length });
         break;
       }
+      case 'pause':
+        gate ??= new Promise<void>((r) => (openGate = r));
+        break;
+      case 'resume':
+        gate = null;
+        openGate();
+        break;
+      case 'baseline':
+        // Between two batches (messages run when the read loop yields): the next record sees the change.
+        try {
+          if (m.op === 'accept') engine.accept(m.detector, m.field);
+          else if (m.op === 'reset') engine.resetBaseline();
+          else engine.restore(m.saved);
+        } catch (err) {
+          log.warn(`baseline ${m.op} not applied in this thread: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        break;
       case 'go': {
         const t0 = performance.now();
         for (let i = 0; i < preloaded.length; i++) engine.process(preloaded[i]);
@@ -98,14 +159,20 @@ function runShard(): void {
     const tracker = trackers[k];
     // Each thread decodes its own share (Avro, Protobuf, JSON Schema), as a single-thread pipeline does.
     const stage = createDecodeStage(decodeSettingsOf(data.specs[k], data.config.format), ctx);
+    stages.push(stage);
     await src.connect();
     // As RealtimePipeline does: a source that found its topic missing says `waiting`, and reports running itself.
     if (lastState !== 'waiting') ctx.status('running', `reading ${src.description}`);
     let yielded = performance.now();
-    let reported = engine.records;
-    let reportedAt = performance.now();
     for await (const raw of src.consume()) {
       if (stopping) break;
+      if (gate !== null) {
+        // Paused: what was read waits here; the progress so far is exact (a check sees the count stand).
+        if (engine.records !== reported) progress();
+        await gate;
+        reportedAt = performance.now();
+        if (stopping) break;
+      }
       // Synchronous unless a schema must be fetched first.
       const decoded = stage.decodeBatch(raw);
       const batch = Array.isArray(decoded) ? decoded : await decoded;
@@ -116,11 +183,7 @@ function runShard(): void {
         tracker.note(batch[i].position);
       }
       // Every PROGRESS_EVERY records, and for a trickle at least every PROGRESS_MS (idle checks, limits).
-      if (engine.records - reported >= PROGRESS_EVERY || (engine.records !== reported && performance.now() - reportedAt >= PROGRESS_MS)) {
-        reported = engine.records;
-        reportedAt = performance.now();
-        post({ type: 'progress', records: engine.records });
-      }
+      noteProgress();
       if (performance.now() - yielded >= YIELD_EVERY_MS) {
         await new Promise<void>((r) => setImmediate(r));
         yielded = performance.now();
@@ -137,7 +200,7 @@ function runShard(): void {
       // One thread, several sources (Pulsar partitions, Redis streams): their batches interleave on its engine.
       await Promise.all(sources.map(read));
       await Promise.allSettled(sources.map((s) => s.close()));
-      post({ type: 'progress', records: engine.records });
+      progress();
       if (!stopping) post({ type: 'end', records: engine.records });
     } catch (err) {
       if (stopping) return;

@@ -13,12 +13,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Producer } from 'kafkajs';
-import { repoRoot, useBroker, type Broker } from '../helpers/broker';
-import { sleep } from '../helpers/sources';
+import { useBroker, type Broker } from '../helpers/broker';
+import { CliAgents, type AgentEvent, type CliAgent } from '../helpers/cliAgents';
 
 const PARTITIONS = 8;
 const SESSION = '6s';
@@ -32,54 +30,18 @@ const tag = `${process.pid}-${Date.now()}`;
 let seq = 0;
 const unique = (what: string) => `clean-test-group-${what}-${tag}-${++seq}`;
 
-type Event = Record<string, unknown> & { type: string };
+type Event = AgentEvent;
+type Agent = CliAgent;
 
-/** One agent process: its NDJSON events as they arrive, and its stderr. */
-interface Agent {
-  id: string;
-  events: Event[];
-  stderr: string[];
-  proc: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-const agents: Agent[] = [];
-
-function startAgent(args: string[], id = ''): Agent {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'server', 'main.ts'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  const agent: Agent = { id, events: [], stderr: [], proc, exited: new Promise((resolve) => proc.on('exit', (code) => resolve(code))) };
-  let buffered = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line.trim()) agent.events.push(JSON.parse(line) as Event);
-    }
-  });
-  proc.stderr!.on('data', (chunk: Buffer) => agent.stderr.push(chunk.toString('utf8')));
-  agents.push(agent);
-  return agent;
-}
+const agents = new CliAgents();
+const startAgent = (args: string[], id = ''): Agent => agents.start(args, id);
 
 function groupAgent(topic: string, group: string, summaries: string, id: string, extra: string[] = []): Agent {
   const url = `${broker.url}/${topic}`;
   return startAgent(['watch', url, '--group', group, '--summaries-topic', summaries, '--agent-id', id, '--session-timeout', SESSION, '--check-every', CHECK, '--json', ...extra], id);
 }
 
-async function until<T>(what: string, get: () => T | undefined | null | false, limitMs = 60_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() - start > limitMs) {
-      const tails = agents.map((a) => `${a.id || 'single'}: ${a.stderr.join('').slice(-600)}`).join('\n');
-      throw new Error(`timed out waiting for ${what}\n${tails}`);
-    }
-    await sleep(100);
-  }
-}
+const until = agents.until.bind(agents);
 
 const last = (a: Agent, type: string): Event | undefined => [...a.events].reverse().find((e) => e.type === type);
 const lastGroup = (a: Agent) => last(a, 'group') as (Event & { live: string[]; gone: string[]; owner: boolean; coverage: Record<string, Array<[number, number, string]>> }) | undefined;
@@ -138,7 +100,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(agents.map((a) => (a.proc.exitCode === null && a.proc.signalCode === null ? (a.proc.kill('SIGKILL'), a.exited) : a.exited)));
+  await Promise.all(agents.all.map((a) => (a.proc.exitCode === null && a.proc.signalCode === null ? (a.proc.kill('SIGKILL'), a.exited) : a.exited)));
   await Promise.all([admin?.disconnect(), producer?.disconnect()]);
   await broker?.release();
 });
@@ -184,7 +146,10 @@ describe('a group of agents on Kafka', { timeout: 180_000 }, () => {
 
     // (c) Parse failures (20 %) and duplicates (1 in 11) are over their hard limits: one alert each, raised by one
     // agent, and no more over a few more checks.
-    await sleep(2000);
+    // Six more checks of each agent's merged view (300 ms apart), not a fixed time: none may bring a second alert.
+    const checks = (x: Agent) => x.events.filter((e) => e.type === 'metrics').length;
+    const [ca, cb] = [checks(a), checks(b)];
+    await until('six more checks in both agents', () => checks(a) >= ca + 6 && checks(b) >= cb + 6);
     assert.deepEqual(alertsOf([a, b]).map((x) => x.detector).sort(), ['duplicates', 'parse']);
     const owner = [a, b].filter((x) => lastGroup(x)!.owner).map((x) => x.id);
     assert.equal(owner.length, 1);

@@ -91,7 +91,7 @@ describe('clean.yaml editor features over standard LSP (spawned agent)', () => {
     assert.deepEqual(labels(items), [
       'source', 'topic', 'from', 'options', 'windowSize', 'qualityThreshold', 'checkInterval', 'detectors', 'thresholds', 'weights',
       'fields', 'labelField', 'outliers', 'baseline', 'usualFieldShare', 'hysteresis', 'cooldown', 'maxMessageBytes', 'maxFields', 'checkBudgetMs',
-      'sample', 'workers', 'format', 'schema', 'alerts',
+      'sample', 'workers', 'format', 'schema', 'group', 'summariesTopic', 'alerts',
     ]);
     const windowSize = items.find((i) => i.label === 'windowSize')!;
     assert.equal(windowSize.detail, 'integer · default 1000');
