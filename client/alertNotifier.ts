@@ -13,7 +13,7 @@ import { pipelineTarget } from './model/commandArgs';
 import { formatClock } from './model/format';
 import { inert } from './model/inertText';
 import { MuteBook } from './model/mutes';
-import { isUnreachable, problemOf } from './model/pipelineHealth';
+import { isUnreachable, problemOf, unreachableNotice } from './model/pipelineHealth';
 import { muteKeyOf } from './model/sourceAddress';
 
 export interface AlertNoticeShown {
@@ -230,7 +230,7 @@ export class AlertNotifier implements vscode.Disposable {
   private showUnreachable(pipeline: string, problem: string): void {
     const info = this.ctx.store.get(pipeline)?.info;
     if (!info) return;
-    const text = inert(`Clean Streams · ${info.name}: ${problem}. It keeps retrying; edit the address or stop the pipeline.`);
+    const text = inert(unreachableNotice(info.name, problem, info.state));
     const actions = [EDIT_ADDRESS_ACTION, STOP_ACTION];
     this.problemShown.fire({ pipeline, text, actions });
     void vscode.window.showWarningMessage(text, ...actions).then((pick) => {

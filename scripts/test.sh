@@ -37,6 +37,11 @@ for b in "${brokers[@]}"; do
   fi
 done
 
+# What the tests write to the system temp directory (their own folders, a tool's leftovers) goes into the run's
+# folder, which the run removes: nothing is left behind in /tmp. (Set after the brokers start: theirs live on.)
+mkdir -p "$results/tmp"
+export TMPDIR="$results/tmp"
+
 stage "type-check"
 npx tsc --noEmit -p . || failed_stage+=" typecheck"
 

@@ -80,6 +80,15 @@ export function isUnreachable(info: Pick<PipelineInfo, 'state' | 'message'>): bo
 }
 
 /**
+ * The one notice about a pipeline that cannot reach its broker: the reason, and what the user can do. A source
+ * that retries is `reconnecting`; one that gave up (a Redis source that cannot connect at start) is `error`.
+ */
+export function unreachableNotice(name: string, problem: string, state: PipelineInfo['state']): string {
+  const next = state === 'error' ? 'It has stopped; edit the address to start it again, or stop the pipeline.' : 'It keeps retrying; edit the address or stop the pipeline.';
+  return `Clean Streams · ${name}: ${problem}. ${next}`;
+}
+
+/**
  * What the chart header says about a pipeline that is not live ("reconnecting: cannot reach 127.0.0.1:9092 (connection
  * refused)", "stale: no check since 12:03:04", "agent stopped at 12:03:04: last numbers, not live"); undefined when live.
  */

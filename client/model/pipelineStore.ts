@@ -2,7 +2,7 @@
 import type { AlertParams, MetricsEvent, PipelineInfo, StartPipelineParams, StatusParams } from '../../shared/protocol';
 import type { AlertEvent } from '../../server/engine/events';
 import { alertKey } from './alertNotices';
-import { STALE_AFTER_MS } from './pipelineHealth';
+import { STALE_AFTER_MS, isUnreachable } from './pipelineHealth';
 
 export interface PipelineEntry {
   info: PipelineInfo;
@@ -77,8 +77,9 @@ export class PipelineStore {
   }
 
   upsert(given: PipelineInfo): void {
-    const { reused: _answerOnly, ...info } = given;
-    const entry = this.entries.get(info.id);
+    const { reused: _answerOnly, ...fresh } = given;
+    const entry = this.entries.get(fresh.id);
+    const info = entry && isRetryOfUnreachable(entry.info, fresh) ? { ...fresh, state: entry.info.state, message: entry.info.message } : fresh;
     if (entry) entry.info = info;
     else this.entries.set(info.id, { info, activeAlerts: new Map() });
     this.changed();
@@ -119,6 +120,20 @@ export class PipelineStore {
   private changed(): void {
     for (const l of this.listeners) l();
   }
+}
+
+/** The status message a pipeline starts with (server/engine/pipeline.ts); a source's own connect says more. */
+const PIPELINE_START_MESSAGE = 'connecting';
+
+/**
+ * A source that cannot reach its broker tries again: the Kafka source reports `connecting` for each attempt (about as
+ * long as the wait before it), between `reconnecting` with the reason. Such an attempt is still the same outage, so the
+ * tree, the status bar ("2 down") and the chart header keep it down with its reason until the source gets through
+ * (running, waiting for its topic) or says something else. A new start of the pipeline begins with the pipeline's own
+ * `connecting`, never held.
+ */
+function isRetryOfUnreachable(before: PipelineInfo, now: PipelineInfo): boolean {
+  return now.state === 'connecting' && now.message !== PIPELINE_START_MESSAGE && before.state === 'reconnecting' && isUnreachable(before);
 }
 
 /**

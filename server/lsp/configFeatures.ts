@@ -362,9 +362,14 @@ function docOf(s: SchemaNode | undefined): string | undefined {
   return s?.description;
 }
 
+/** Text from the file (and it may come from anywhere) as inert markdown: never a link, an image, an icon or raw HTML. */
+function esc(text: unknown): string {
+  return String(text).replace(/[\\`[\]()<>$!]/g, '\\$&');
+}
+
 function connectionDoc(c: Record<string, unknown>): string {
   const where = c.brokers ?? c.url ?? c.serviceUrl ?? c.path;
-  return `**${String(c.backend ?? '?')}**${where !== undefined ? ` · ${Array.isArray(where) ? where.join(', ') : String(where)}` : ''}`;
+  return `**${esc(c.backend ?? '?')}**${where !== undefined ? ` · ${esc(Array.isArray(where) ? where.join(', ') : where)}` : ''}`;
 }
 
 // ---- hover -----------------------------------------------------------------------------------
@@ -377,8 +382,6 @@ export function hover(model: ConfigOutline, offset: number, positionAt: (offset:
   const path = at.path;
   const last = path[path.length - 1];
   const md = (value: string): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range });
-  // Names come from the file (and may come from anywhere): never a link, an image, an icon or raw HTML in a hover.
-  const esc = (name: unknown): string => String(name).replace(/[\\`[\]()<>$!]/g, '\\$&');
 
   if (!at.onKey && at.scalar !== undefined) {
     const value = at.scalar;
@@ -392,7 +395,7 @@ export function hover(model: ConfigOutline, offset: number, positionAt: (offset:
   }
   if (path[0] === 'connections' && path.length === 2 && at.onKey) {
     const c = model.connections.find((x) => x.name === last);
-    return md(`Connection **${esc(last)}**${c ? `: ${connectionDoc(c.value)}` : ''}\n\nPipelines use it with \`connection: ${String(last)}\`.`);
+    return md(`Connection **${esc(last)}**${c ? `: ${connectionDoc(c.value)}` : ''}\n\nPipelines use it with **connection: ${esc(last)}**.`);
   }
   if (path[0] === 'fields' || path[path.length - 2] === 'fields') {
     if (at.onKey && path[path.length - 2] === 'fields') return md(`Rules for the field **${esc(last)}**: \`required\`, \`type\`, \`min\`, \`max\`, \`regex\`, \`enum\`.`);

@@ -2,8 +2,9 @@
  * Issue 16, "editor text is inert": a pipeline named `[Open](command:…)` and a field name from the stream that
  * holds a command link and an icon reach the editor only as plain text. The real agent, over LSP, raises a real
  * alert naming that field for that pipeline; the extension's own functions turn the alert and the pipeline into
- * the notice, the tree row and its tooltip, and each is asserted exactly: every `](`, `$(` and `<command:` broken by
- * a zero-width space, nothing else changed.
+ * the notice, the tree row and its tooltip, and the status bar's tooltip, and each is asserted exactly: every `](`, `$(`
+ * and `<command:` broken by a zero-width space, nothing else changed. The agent's own hovers on clean.yaml quote such
+ * names markdown-escaped.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +12,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AgentClient } from '../protocol/agentClient';
+import type { Hover } from 'vscode-languageserver-protocol';
 import type { AlertEvent, AlertParams, PipelineInfo } from '../../shared/protocol';
 import { noticeText } from '../../client/model/alertNotices';
+import { computeStatusBar } from '../../client/model/statusBarState';
 import { pipelineNode } from '../../client/model/topicTree';
 
 const Z = '\u200B';
@@ -39,7 +42,7 @@ describe('editor text from names and streams is inert', () => {
     await agent.stop();
   });
 
-  it('a command-link pipeline name and field name: the notice, the row and its tooltip hold no live link, icon or command', async () => {
+  it('a command-link pipeline name and field name: the notice, the row, its tooltip and the status bar hold no live link, icon or command', async () => {
     const info = await agent.request<PipelineInfo>('clean/startPipeline', { name: NAME, url: `file:${file}`, settings: { checkInterval: 50, detectors: ['missing', 'schema'] } });
     assert.equal(info.name, NAME);
     await agent.waitFor('the end of the file', () => agent.of('clean/status').some((r) => r.params.message === 'end of source after 700 records'));
@@ -61,5 +64,51 @@ describe('editor text from names and streams is inert', () => {
     for (const text of [row.label, row.description, row.tooltip]) {
       for (const live of ['](', '$(', '<command:']) assert.equal(text.includes(live), false, `${live} in ${text}`);
     }
+
+    // The status bar item's tooltip (the client names pipelines by id there), live and down with the agent's reason.
+    const inertName = `[Open]${Z}(command:clean.stopPipeline)`;
+    assert.equal(info.id, NAME);
+    const live = computeStatusBar([{ name: info.id, state: 'running', score: 0.5, threshold: 0.8, throughput: 1 }]);
+    assert.deepEqual([live.text, live.tooltip], [
+      '$(pulse) 0.50',
+      `Clean Streams — worst quality score (${inertName})\n${inertName}: 0.50 (running, 1 rec/s)\nClick to open the chart`,
+    ]);
+    const down = computeStatusBar([{ name: info.id, state: 'error', score: undefined, threshold: 0.8, throughput: undefined, message: 'Stream "$(zap)[x](command:y)" is gone. Retrying.' }]);
+    assert.deepEqual([down.text, down.tooltip], [
+      '$(pulse) 1 down',
+      `Clean Streams — worst quality score\n${inertName}: error — Stream "$${Z}(zap)[x]${Z}(command:y)" is gone\nClick to open the chart`,
+    ]);
+  });
+
+  it('clean.yaml hovers quote connection and field names as text: no link, icon or command', async () => {
+    const text = [
+      'connections:',
+      `  "${NAME}":`,
+      '    backend: redis',
+      '    url: redis://127.0.0.1:6379',
+      '  other:',
+      '    backend: redis',
+      '    url: "redis://127.0.0.1:6379/[u](command:workbench.action.quit)"',
+      'pipelines:',
+      '  - name: p',
+      `    connection: "${NAME}"`,
+      '    topic: orders',
+      '    fields:',
+      `      "${FIELD}": { required: true }`,
+      '',
+    ].join('\n');
+    const uri = 'file:///tmp/clean-inert-hover/clean.yaml';
+    await agent.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version: 1, text } });
+    await agent.diagnosticsFor(uri, 1);
+    const hover = async (line: number, character: number) => ((await agent.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line, character } })).contents as { value: string }).value;
+    const escaped = '\\[Open\\]\\(command:clean.stopPipeline\\)';
+    assert.equal(await hover(1, 5), `Connection **${escaped}**: **redis** · redis://127.0.0.1:6379\n\nPipelines use it with **connection: ${escaped}**.`);
+    // An address is file text too: a markdown link in it stays text.
+    assert.equal(await hover(4, 3), 'Connection **other**: **redis** · redis://127.0.0.1:6379/\\[u\\]\\(command:workbench.action.quit\\)\n\nPipelines use it with **connection: other**.');
+    assert.equal(await hover(9, 20), `Connection **${escaped}**: **redis** · redis://127.0.0.1:6379`);
+    assert.equal(
+      await hover(12, 10),
+      'Rules for the field **\\$\\(alert\\)\\[x\\]\\(command:workbench.action.quit\\)\\<command:clean.resetBaseline\\>**: `required`, `type`, `min`, `max`, `regex`, `enum`.',
+    );
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The language server stays responsive (issue 16.4), against the spawned agent over LSP: 200 quick edits of a
  * 10,000-pipeline clean.yaml while documentSymbol, hover, completion, clean/listPipelines and codeLens are asked,
- * each answered within 200 ms; diagnostics published once for the final version; an oversize file gets one
- * diagnostic and nothing else.
+ * each answered within 200 ms, while a running pipeline's metrics keep arriving; diagnostics published once for the
+ * final version; an oversize file gets one diagnostic and nothing else.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,11 +58,17 @@ describe('the language server stays responsive (spawned agent)', () => {
     return find()!.params.diagnostics;
   };
 
-  it(`answers every request within ${BOUND_MS} ms while ${EDITS} edits land on a ${PIPELINES}-pipeline clean.yaml`, async () => {
+  it(`answers every request within ${BOUND_MS} ms while ${EDITS} edits land on a ${PIPELINES}-pipeline clean.yaml, and a running pipeline's metrics keep flowing`, async () => {
     const uri = 'file:///tmp/clean-streams-hostile-lsp/clean.yaml';
     await agent.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version: 1, text: bigConfig(PIPELINES) } });
     // The first check of the opened file (a user opens it, then types).
     assert.deepEqual(await diagnosticsOf(uri, 1), []);
+    // A pipeline runs meanwhile: in the issue its metrics stalled along with the editor (checks every 100 ms, sent at
+    // most 4 times a second).
+    await agent.request('clean/startPipeline', { name: 'live', url: 'demo:orders?rate=500&seed=3', settings: { checkInterval: '100ms' } });
+    const liveMetricsAt = () => agent.of('clean/metrics').filter((r) => (r.params.events as Array<{ pipeline: string }>).some((e) => e.pipeline === 'live')).map((r) => r.at);
+    await agent.waitFor('metrics of the live pipeline', () => liveMetricsAt().length > 0);
+    const editsFrom = Date.now();
 
     const latencies: Array<{ method: string; ms: number }> = [];
     const requests: Array<[string, () => unknown]> = [
@@ -105,6 +111,12 @@ describe('the language server stays responsive (spawned agent)', () => {
     assert.equal(last, EDITS + 1);
     // Keep asking while the final version is checked: requests interleave with the check.
     await waitWhileAsking(() => agent.of('textDocument/publishDiagnostics').some((r) => r.params.uri === uri && r.params.version === last), ask, `diagnostics of v${last}`);
+    const editsTo = Date.now();
+    const arrivals = [editsFrom, ...liveMetricsAt().filter((t) => t > editsFrom && t < editsTo), editsTo];
+    const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
+    console.log(`live pipeline during the edits: ${arrivals.length - 2} metrics notifications in ${editsTo - editsFrom} ms, longest gap ${Math.max(...gaps)} ms`);
+    assert.ok(Math.max(...gaps) < 1000, `the live pipeline's metrics paused ${Math.max(...gaps)} ms during the edits`);
+    await agent.request('clean/stopPipeline', { pipeline: 'live', remove: true });
 
     const published = agent.of('textDocument/publishDiagnostics').filter((r) => r.params.uri === uri);
     assert.deepEqual(published.map((r) => r.params.version), [1, last], 'diagnostics once for the opened version and once for the final one');

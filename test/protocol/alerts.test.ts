@@ -2,6 +2,10 @@
  * clean/alert over LSP from the spawned, built agent: a file with one deterministic fault episode (every other
  * record a duplicate of the one before it, records 401-500) raises a duplicates warning, escalates it to critical,
  * and sends `recovered` once the window is clean again; every field of each notification asserted.
+ *
+ * Issue 17.9, "every alert is written twice to the Output channel": the Output channel shows the agent's log
+ * (window/logMessage) and the extension's own lines, and the extension does not log alerts itself (its notifier
+ * only notes, at debug level, why a notice was not shown); so each alert and recovery reaches the agent's log once.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,5 +92,31 @@ describe('clean/alert and recovered over LSP (spawned agent, file source)', () =
     // In the order they fired.
     const times = notes.map((n) => n.time);
     assert.deepEqual([...times].sort((a, b) => a - b), times);
+  });
+});
+
+describe('alerts in the agent log (spawned agent, file source)', () => {
+  let agent: AgentClient;
+  before(async () => {
+    agent = await AgentClient.start({ settings: { windowSize: 100, logLevel: 'debug' } });
+  });
+  after(async () => {
+    await agent.stop();
+  });
+
+  it('each alert and recovery is logged exactly once, as sent', async () => {
+    const info = await agent.request<PipelineInfo>('clean/startPipeline', { name: 'orders', url: `file:${file}`, settings: { checkInterval: 50 } });
+    assert.equal(info.id, 'orders');
+    await agent.waitFor('the end of the file', () => agent.of('clean/status').some((r) => r.params.pipeline === 'orders' && r.params.message === 'end of source after 900 records'));
+    const sent = agent.of('clean/alert').map((r) => r.params as AlertParams);
+    assert.deepEqual(sent.map((a) => [a.type, a.severity]), [['alert', 'warning'], ['alert', 'critical'], ['recovered', 'critical']]);
+    const log = agent.of('window/logMessage').map((r) => String(r.params.message));
+    // Every log line that quotes an alert's message, in order: one per notification.
+    const quoting = log.filter((line) => sent.some((a) => line.includes(a.message)));
+    assert.deepEqual(quoting, [
+      `[orders] warning alert: ${sent[0]!.message}`,
+      `[orders] critical alert: ${sent[1]!.message}`,
+      `[orders] recovered: ${sent[2]!.message}`,
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeCommandError } from '../../client/model/errors';
 import { inert } from '../../client/model/inertText';
 import { MUTES_KEY, MuteBook, type MuteMemento } from '../../client/model/mutes';
-import { chartStatusOf, conditionOf, isUnreachable, problemOf } from '../../client/model/pipelineHealth';
+import { chartStatusOf, conditionOf, isUnreachable, problemOf, unreachableNotice } from '../../client/model/pipelineHealth';
 import { PipelineStore } from '../../client/model/pipelineStore';
 import { editableAddress, muteKeyOf, sourceAddressOf, sourceUrlFromCli, withAddress } from '../../client/model/sourceAddress';
 import { computeStatusBar } from '../../client/model/statusBarState';
@@ -156,6 +156,18 @@ test('the reason a pipeline is not live, from the agent\'s message', () => {
   assert.equal(isUnreachable({ state: 'error', message: 'Topic "x" may not be read.' }), false);
 });
 
+test('the unreachable notice says the pipeline keeps retrying only when it does', () => {
+  assert.equal(
+    unreachableNotice('orders', 'cannot reach 127.0.0.1:9 (connection refused)', 'reconnecting'),
+    'Clean Streams · orders: cannot reach 127.0.0.1:9 (connection refused). It keeps retrying; edit the address or stop the pipeline.',
+  );
+  // A Redis source that cannot connect at start gives up: the pipeline is in error and retries nothing.
+  assert.equal(
+    unreachableNotice('events', 'cannot reach 127.0.0.1:6 (connection refused)', 'error'),
+    'Clean Streams · events: cannot reach 127.0.0.1:6 (connection refused). It has stopped; edit the address to start it again, or stop the pipeline.',
+  );
+});
+
 test('a pipeline that cannot reach its broker carries the reason in its row and tooltip, and shows no stale children', () => {
   const store = new PipelineStore();
   store.upsert(info('orders'));
@@ -168,6 +180,55 @@ test('a pipeline that cannot reach its broker carries the reason in its row and 
   assert.equal(node.tooltip.split('\n').slice(0, 3).join('\n'), `orders — reconnecting\nkafka 127.0.0.1:9092/orders\n${KAFKA_REFUSED}`);
   assert.equal(node.hasChildren, false);
   assert.deepEqual(childrenOf(store.get('orders')!), []);
+});
+
+test('a Kafka source retrying an unreachable broker stays down with its reason through each attempt, until it gets through', () => {
+  // The agent's statuses for kafka://127.0.0.1:9/orders, in the order it sends them (each attempt is `connecting`).
+  const store = new PipelineStore();
+  const seen: Array<[string, string | undefined, string]> = [];
+  const look = () => {
+    const entry = store.get('orders')!;
+    const node = pipelineNode(entry);
+    const bar = computeStatusBar([{ name: 'orders', state: entry.info.state, score: undefined, threshold: 0.8, throughput: undefined, message: entry.info.message }]);
+    seen.push([node.description, node.condition, bar.text]);
+  };
+  const status = (state: PipelineInfo['state'], message: string) => {
+    store.applyStatus({ type: 'status', pipeline: 'orders', time: 0, state, message, info: info('orders', { state, message }) });
+    look();
+  };
+  status('connecting', 'connecting');
+  status('connecting', 'Connecting to Kafka at 127.0.0.1:9');
+  status('reconnecting', 'Cannot reach Kafka at 127.0.0.1:9 (ECONNREFUSED). Is the broker running? Retrying in 0.5 s.');
+  status('connecting', 'Connecting to Kafka at 127.0.0.1:9');
+  status('reconnecting', 'Cannot reach Kafka at 127.0.0.1:9 (ECONNREFUSED). Is the broker running? Retrying in 1 s.');
+  status('connecting', 'Connecting to Kafka at 127.0.0.1:9');
+  status('running', 'reading orders');
+  const down = 'reconnecting · cannot reach 127.0.0.1:9 (connection refused)';
+  assert.deepEqual(seen, [
+    ['connecting', 'connecting', '$(pulse) –'],
+    ['connecting', 'connecting', '$(pulse) –'],
+    [down, 'down', '$(pulse) 1 down'],
+    [down, 'down', '$(pulse) 1 down'],
+    [down, 'down', '$(pulse) 1 down'],
+    [down, 'down', '$(pulse) 1 down'],
+    ['–', 'live', '$(pulse) –'],
+  ]);
+  assert.equal(store.get('orders')!.info.message, 'reading orders');
+  // Held, the attempt keeps the last reason word for word (the tooltip shows it).
+  status('reconnecting', KAFKA_REFUSED);
+  status('connecting', 'Connecting to Kafka at 127.0.0.1:9');
+  assert.deepEqual([store.get('orders')!.info.state, store.get('orders')!.info.message], ['reconnecting', KAFKA_REFUSED]);
+  // A new start of the pipeline (its own first status) and a topic that appeared are not held.
+  status('connecting', 'connecting');
+  assert.equal(seen.at(-1)![1], 'connecting');
+  status('reconnecting', KAFKA_REFUSED);
+  status('waiting', 'topic orders does not exist on 127.0.0.1:9092');
+  status('connecting', 'Topic "orders" appeared on Kafka at 127.0.0.1:9092; reading it from the beginning');
+  assert.deepEqual(seen.at(-1), ['connecting', 'connecting', '$(pulse) –']);
+  // A pipeline that lost its broker for another reason than reaching it is not held either.
+  status('reconnecting', 'Kafka at 127.0.0.1:9092 rebalanced the group. Retrying in 1 s.');
+  status('connecting', 'Connecting to Kafka at 127.0.0.1:9092');
+  assert.equal(seen.at(-1)![1], 'connecting');
 });
 
 // ----------------------------------------------------------------------------------------- stale numbers (17.4)

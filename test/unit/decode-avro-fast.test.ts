@@ -6,8 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as avsc from 'avsc';
 import { resolvePipelineConfig, type PipelineSettings } from '../../server/engine/config';
@@ -18,6 +17,7 @@ import { Members } from '../../server/decode/json';
 import { parseAvro } from '../../server/decode/avro';
 import { createDecodeStage, wireMessage, type DecodeSettings } from '../../server/decode';
 import { silentLogger, type SourceMessage } from '../../server/sources/types';
+import { tempDir } from '../helpers/tempDir';
 
 const KIND = { type: 'enum', name: 'Kind', symbols: ['SALE', 'REFUND', 'VOID'] };
 const TAG = { type: 'fixed', name: 'Tag', size: 4 };
@@ -64,7 +64,7 @@ const t1 = avsc.Type.forSchema(V1 as avsc.Schema, opts());
 const t2 = avsc.Type.forSchema(V2 as avsc.Schema, opts());
 
 function schemaDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'clean-avro-fast-'));
+  const dir = tempDir('clean-avro-fast-');
   writeFileSync(path.join(dir, 'payment-v1.avsc'), JSON.stringify(V1));
   writeFileSync(path.join(dir, 'payment-v2.avsc'), JSON.stringify(V2));
   return dir;

@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as avsc from 'avsc';
 import * as protobuf from 'protobufjs';
@@ -18,6 +17,7 @@ import { schemaChanges } from '../../server/decode/drift';
 import { adviceFor, kindOf } from '../../server/decode/detect';
 import { SchemaFiles } from '../../server/decode/files';
 import { DecodeError } from '../../server/decode/types';
+import { tempDir } from '../helpers/tempDir';
 
 const ORDER_AVSC = {
   type: 'record',
@@ -174,7 +174,7 @@ test('detect: what a payload looks like, and what the first status says to set',
 });
 
 test('schema files: .avsc, .proto and .schema.json found by file, name or record name; bad files reported', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'clean-schemas-'));
+  const dir = tempDir('clean-schemas-');
   mkdirSync(path.join(dir, 'nested'));
   writeFileSync(path.join(dir, 'order.avsc'), JSON.stringify(ORDER_AVSC));
   writeFileSync(path.join(dir, 'nested', 'order.proto'), ORDER_PROTO);

@@ -6,9 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as avsc from 'avsc';
 import { resolvePipelineConfig, type PipelineSettings } from '../../server/engine/config';
@@ -16,6 +15,7 @@ import type { AlertEvent, MetricsEvent, StatusEvent } from '../../server/engine/
 import { RealtimePipeline } from '../../server/engine/pipeline';
 import { MemorySource } from '../../server/sources/memory';
 import { createDecodeStage, wireMessage, type DecodeSettings } from '../../server/decode';
+import { tempDir } from '../helpers/tempDir';
 
 const V1 = { type: 'record', name: 'Reading', namespace: 'plant', fields: [{ name: 'id', type: 'long' }, { name: 'sensor', type: 'string' }, { name: 'value', type: ['null', 'double'] }, { name: 'unit', type: 'string' }] };
 const V2 = { type: 'record', name: 'Reading', namespace: 'plant', fields: [{ name: 'id', type: 'long' }, { name: 'sensor', type: 'string' }, { name: 'value', type: ['null', 'string'] }, { name: 'site', type: 'string' }] };
@@ -23,7 +23,7 @@ const t1 = avsc.Type.forSchema(V1 as avsc.Schema);
 const t2 = avsc.Type.forSchema(V2 as avsc.Schema);
 
 function schemaDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'clean-decode-'));
+  const dir = tempDir('clean-decode-');
   writeFileSync(path.join(dir, 'reading-v1.avsc'), JSON.stringify(V1));
   writeFileSync(path.join(dir, 'reading-v2.avsc'), JSON.stringify(V2));
   return dir;

@@ -57,8 +57,11 @@ describe('manifest', () => {
     assert.deepEqual(steps.map((s) => commandsOf(s)[0]), ['clean.startDemo', 'clean.monitorTopic', 'clean.setSecret', 'clean.openChart']);
   });
 
-  it('ships LICENSE, CHANGELOG, the icon and the bundles; never tests, sources or fixtures', () => {
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', manifest.icon, 'dist/extension.js', 'dist/agent.js']) {
+  it('ships LICENSE, CHANGELOG, the icon and every bundle the build writes; never tests, sources or fixtures', () => {
+    // Every outfile of scripts/build.mjs: the agent starts its threads (Kafka fetch, engine shards, config checks) from files beside it.
+    const bundles = [...readFileSync(path.join(ROOT, 'scripts/build.mjs'), 'utf8').matchAll(/outfile: '([^']+)'/g)].map((m) => m[1]!);
+    assert.deepEqual(bundles.sort(), ['dist/agent.js', 'dist/config-check.js', 'dist/extension.js', 'dist/kafka-fetcher.js', 'dist/scale-worker.js']);
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', manifest.icon, ...bundles]) {
       assert.ok(packaged.includes(f), `${f} is not packaged`);
     }
     assert.deepEqual(packaged.filter((f) => /^(test|server|client|shared|bench|scripts)\//.test(f) || f.endsWith('.ts')), []);

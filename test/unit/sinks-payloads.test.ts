@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SinkSet, sinkProblems, testEvent, type SinkConfig, type SinkEvent } from '../../server/alerts';
 import { sinkFilter } from '../../server/alerts/filter';
 import type { AlertEvent, RecoveredEvent } from '../../server/engine/events';
 import { Receiver } from '../helpers/receiver';
+import { tempDir } from '../helpers/tempDir';
 
 const T = Date.UTC(2026, 11, 2, 14, 2, 11);
 const DETAIL = '"amount": 9% of records far outside its usual range 1.2 … 950 (usually 0.1%), e.g. 1200000';
@@ -224,7 +225,7 @@ test('alertmanager: firing alerts are re-posted every resendMs until they recove
 });
 
 test('command: runs the program without a shell, the event as JSON on stdin; a nonzero exit fails with its stderr', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'clean-sink-'));
+  const dir = tempDir('clean-sink-');
   const out = path.join(dir, 'event.json');
   const script = path.join(dir, 'hook.js');
   writeFileSync(script, `let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{require('fs').writeFileSync(process.argv[2], s + process.env.CLEAN_EVENT); if (process.argv[3]) { process.stderr.write('no luck\\n'); process.exit(3); }});`);

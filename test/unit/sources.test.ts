@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FileSource } from '../../server/sources/file';
 import { MemorySource } from '../../server/sources/memory';
 import { DemoSource } from '../../server/sources/demo';
 import { parseSourceUrl, parseStartPosition, UsageError } from '../../server/sources/url';
 import type { SourceMessage } from '../../server/sources/types';
+import { tempDir } from '../helpers/tempDir';
 
 const ctx = { log: { debug() {}, info() {}, warn() {}, error() {} }, status() {}, secret: async () => undefined };
 
@@ -21,7 +21,7 @@ async function collect(it: AsyncIterable<SourceMessage[]>, max = Infinity): Prom
 }
 
 test('file: lines become messages with their line numbers; blank lines and CRLF handled; no final newline', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'clean-src-'));
+  const dir = tempDir('clean-src-');
   const file = path.join(dir, 'a.jsonl');
   writeFileSync(file, '{"a":1}\r\n\n{"a":2}\n{"a":3}');
   const src = new FileSource({ backend: 'file', topic: file, from: { kind: 'earliest' } }, ctx);
@@ -36,7 +36,7 @@ test('file: lines become messages with their line numbers; blank lines and CRLF 
 });
 
 test('file --follow: tails appended lines, waits for a partial line to finish, restarts at line 1 after truncation', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'clean-src-'));
+  const dir = tempDir('clean-src-');
   const file = path.join(dir, 'tail.jsonl');
   writeFileSync(file, '{"n":1}\n');
   // The source logs when it sees the truncation: the test waits on that, not on the clock.
@@ -65,7 +65,7 @@ test('file --follow: tails appended lines, waits for a partial line to finish, r
 });
 
 test('file: a line over maxMessageBytes is passed on as too large (its first bytes only) and skipped to its newline', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'clean-src-'));
+  const dir = tempDir('clean-src-');
   const file = path.join(dir, 'long.jsonl');
   // Line 2 (3 MB) spans four 1 MiB reads: it is passed on once the first read holds more than the limit of it
   // (1048568 bytes), and the rest is dropped. Line 4 (5000 bytes) ends within one read: it goes whole, for the
