@@ -20,6 +20,15 @@ test('footprint: the window part follows windowSize, detectors, fields and rules
   const f = estimateFootprint(resolvePipelineConfig({ windowSize: 1000, detectors: ['missing', 'rules'], fields: rules }));
   assert.equal(f.fields, 40);
   assert.equal(f.windowBytes, (14 + 40 + 40) * 1000);
+  // Two engine threads: each its share of the window with a table of its own (2^24 slots for 5M records), its own
+  // samples and field state (5 default detectors × 32 × 2 KB + 16 × 20 KB) and isolate (24 MB); the main thread as before.
+  const one = estimateFootprint(resolvePipelineConfig({ windowSize: 10_000_000 }));
+  assert.deepEqual(estimateFootprint(resolvePipelineConfig({ windowSize: 10_000_000, workers: 2 })), {
+    windowBytes: 158 * 10_000_000 + 2 * 2 ** 24 * 12,
+    fixedBytes: one.fixedBytes + 2 * (24 * 1024 * 1024 + 5 * 32 * 2048 + 16 * 20 * 1024),
+    total: 158 * 10_000_000 + 2 * 2 ** 24 * 12 + one.fixedBytes + 2 * (24 * 1024 * 1024 + 5 * 32 * 2048 + 16 * 20 * 1024),
+    fields: 16,
+  });
   // Records wider than assumed, up to maxFields.
   assert.equal(estimateFootprint(resolvePipelineConfig({ windowSize: 1000, maxFields: 20 }), 300).fields, 20);
 });
