@@ -78,6 +78,21 @@ const enum Why {
   Decode,
 }
 
+/**
+ * The detectors' learned state in the saved form (SavedEngine.detectors), and each one's flagged share now: one
+ * shape for the single engine and the merged view of engine threads (server/scale/merge.ts).
+ */
+export function savedJudges(judges: readonly Detector[], rate: (d: DetectorName) => number): Pick<SavedEngine, 'detectors' | 'now'> {
+  const detectors: Partial<Record<DetectorName, unknown>> = {};
+  const now: Partial<Record<DetectorName, number>> = {};
+  for (const d of judges) {
+    if (!d.save) continue;
+    detectors[d.name] = d.save();
+    now[d.name] = round6(rate(d.name));
+  }
+  return { detectors, now };
+}
+
 /** Recent flagged records of one detector: references only, formatted when asked. */
 class SampleRing {
   readonly records = new Float64Array(SAMPLE_RING);
@@ -695,13 +710,7 @@ export class QualityEngine implements EngineView {
 
   /** The learned state, to save (`--state`, the extension's storage); restoring it resumes without relearning. */
   save(time = Date.now()): SavedEngine {
-    const detectors: Partial<Record<DetectorName, unknown>> = {};
-    const now: Partial<Record<DetectorName, number>> = {};
-    for (const d of this.judges) {
-      if (!d.save) continue;
-      detectors[d.name] = d.save();
-      now[d.name] = round6(this.size ? this.flagged(d.name) / this.size : 0);
-    }
+    const { detectors, now } = savedJudges(this.judges, (d) => (this.size ? this.flagged(d) / this.size : 0));
     return {
       version: 1,
       windowSize: this.windowSize,

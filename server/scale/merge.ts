@@ -26,7 +26,7 @@ import { createDuplicates } from '../engine/detectors/duplicates';
 import { createParse } from '../engine/detectors/parse';
 import { RecordRateDetector } from '../engine/detectors/record';
 import { HardLimit, pct, quote, worstFirst } from '../engine/detectors/types';
-import type { SavedEngine } from '../engine/quality';
+import { savedJudges, type SavedEngine } from '../engine/quality';
 import { sureFindings, wilson } from '../engine/sampling';
 import type { FieldSummary, MergedSpan, MergedSummary, ShardSummary, SummarySample } from './summary';
 import { SUMMARY_SAMPLES, SUMMARY_VERSION } from './summary';
@@ -332,13 +332,7 @@ export class MergedView implements EngineView {
    * BaselineStore, `clean-agent baseline` and restore() serve both, and engine threads can start from it.
    */
   save(time = Date.now()): SavedEngine {
-    const detectors: Partial<Record<DetectorName, unknown>> = {};
-    const now: Partial<Record<DetectorName, number>> = {};
-    for (const d of this.judges) {
-      if (!d.save) continue;
-      detectors[d.name] = d.save();
-      now[d.name] = round6(this.size ? this.flagged(d.name) / this.size : 0);
-    }
+    const { detectors, now } = savedJudges(this.judges, (d) => (this.size ? this.flagged(d) / this.size : 0));
     return {
       version: 1,
       windowSize: this.config.windowSize,
