@@ -18,6 +18,7 @@ import type { SourceSpec } from '../sources/types';
 import { SourceError } from '../sources/types';
 import { ServiceLog, type LogFormat } from '../service/log';
 import { PipelineRoster } from '../service/roster';
+import { meteredAs } from '../service/metered';
 import { describeReload, watchConfigFile } from '../service/reload';
 import { DEFAULT_METRICS_HOST, startServiceEndpoint, type MetricsAddress, type ServiceEndpoint } from '../service/http';
 import { SinkSet, type SinkConfig } from '../alerts';
@@ -126,7 +127,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     shown.on('alert', () => alerts++);
     shown.addAlertHandler((e) => sinks.deliver(e));
-    metrics?.track(p);
+    // In a group the endpoint reports what the agent shows: the group's merged view.
+    metrics?.track(inGroup(planned) ? meteredAs(p, shown) : p);
   };
   // --reset-baseline applies to the first start only, never again to a pipeline a reload restarts.
   let resetBaseline = opts.resetBaseline;

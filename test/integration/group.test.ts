@@ -111,7 +111,7 @@ describe('a group of agents on Kafka', { timeout: 180_000 }, () => {
     const group = unique('g');
     const summaries = unique('s');
     await createTopic(topic);
-    const a = groupAgent(topic, group, summaries, 'agent-a');
+    const a = groupAgent(topic, group, summaries, 'agent-a', ['--metrics-port', '0']);
     await until('agent-a to join', () => lastGroup(a)?.live.includes('agent-a'));
     const b = groupAgent(topic, group, summaries, 'agent-b');
     await groupFormed(a, b);
@@ -138,6 +138,14 @@ describe('a group of agents on Kafka', { timeout: 180_000 }, () => {
     }
     // The records themselves: 160 are not JSON; of the 640 objects, 1/7 lack amount; every 11th repeats one 8 before.
     assert.equal(one.detectors.parse.count, 160);
+    // agent-a's metrics endpoint reports what it shows, the group's merged view: all records, not its own share.
+    const endpoint = /serving metrics on (http:\/\/[^/\s]+)\/metrics/.exec(a.stderr.join(''))?.[1];
+    assert.ok(endpoint, a.stderr.join(''));
+    const pipeline = String(merged[0]!.pipeline);
+    const scraped = await (await fetch(`${endpoint}/metrics`)).text();
+    const series = (name: string) => scraped.split('\n').find((l) => l.startsWith(`${name}{pipeline="${pipeline}"}`));
+    assert.equal(series('clean_records_total'), `clean_records_total{pipeline="${pipeline}"} ${N}`);
+    assert.equal(series('clean_quality_score'), `clean_quality_score{pipeline="${pipeline}"} ${one.score}`);
     // The agents split the partitions: each read some, together all.
     const coverage = lastGroup(a)!.coverage;
     const holders = new Set(Object.values(coverage).flatMap((list) => list.filter(([from, next]) => next > from).map(([, , agent]) => agent)));
