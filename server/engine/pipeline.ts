@@ -96,6 +96,8 @@ export class RealtimePipeline implements ManagedPipeline {
   /** Records per timed slice, and the work timed since the budget was last judged. */
   private stride = 64;
   private busyMs = 0;
+  /** The process's CPU time when the current judging period began (see spend()). */
+  private periodCpu = process.cpuUsage();
   private busyRecords = 0;
   private yieldedAt = 0;
 
@@ -263,7 +265,13 @@ export class RealtimePipeline implements ManagedPipeline {
     this.busyMs += ms;
     this.busyRecords += records;
     if (!(this.busyMs >= JUDGE_MS || (this.busyRecords >= JUDGE_RECORDS && this.busyMs >= JUDGE_MIN_MS))) return;
-    const per100 = (this.busyMs * 100) / this.busyRecords;
+    // The slices' wall time, but never more than the CPU the whole process used meanwhile: a process the machine
+    // did not run for a while (a loaded host, a stopped VM) spent no work on its records, and is not paused for it.
+    // Either measure is at least the slices' real cost, so a pipeline truly over its budget is still caught.
+    const cpu = process.cpuUsage(this.periodCpu);
+    this.periodCpu = process.cpuUsage();
+    const spent = Math.min(this.busyMs, (cpu.user + cpu.system) / 1000);
+    const per100 = (spent * 100) / this.busyRecords;
     this.busyMs = this.busyRecords = 0;
     const budget = this.config.checkBudgetMs;
     if (per100 <= budget || this.paused || this.stopping) return;
@@ -347,6 +355,7 @@ export class RealtimePipeline implements ManagedPipeline {
     if (!this.paused) return;
     this.paused = false;
     this.busyMs = this.busyRecords = 0;
+    this.periodCpu = process.cpuUsage();
     this.setState('running', `reading ${this.description}`);
     const w = this.resumeWaiter;
     this.resumeWaiter = null;

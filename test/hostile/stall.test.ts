@@ -249,6 +249,39 @@ describe('headless, where nobody can resume', () => {
     assert.deepEqual(states, ['connecting', 'running', 'error']);
   });
 
+  it('a process the machine does not run for a while (SIGSTOP, as a loaded host does) is not held over its check budget', async () => {
+    // 1,000,000 records with a rule (the engine's work dominates the run) at a budget of 10 ms per 100: the real
+    // cost is a small share of that, but 2 s of wall time inside a slice, against the records of one judging period
+    // (it closes after 250 ms of work: some 12,000 records here, at about 20 µs each), reads as over 10 ms per 100.
+    const lines = path.join(dir, 'plenty.jsonl');
+    const N = 1_000_000;
+    const chunk = Array.from({ length: 1000 }, (_, i) => `{"id":${i},"amount":${(i * 7) % 100},"country":"DE"}`).join('\n') + '\n';
+    writeFileSync(lines, chunk.repeat(N / 1000));
+    const cfg = path.join(dir, 'stopped.clean.yaml');
+    writeFileSync(
+      cfg,
+      ['connections:', `  files: { backend: file, path: ${dir} }`, 'pipelines:', '  - name: stopped', '    connection: files', '    topic: plenty.jsonl', '    from: earliest', '    checkBudgetMs: 10', '    fields:', '      country: { regex: "^[A-Z]{2}$" }', ''].join('\n'),
+    );
+    const child = spawn(process.execPath, [AGENT, 'run', cfg, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Stopped three times for 2 s once it is reading the file (the first one alone may land between slices).
+    await until('the pipeline to be running', () => stdout.includes('"state":"running"'), 30_000);
+    for (let k = 0; k < 3 && child.exitCode === null; k++) {
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 2000));
+      child.kill('SIGCONT');
+    }
+    assert.equal(await withDeadline(exited, 60_000, 'the run to end'), 0, stderr);
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; state?: string; records?: number });
+    assert.deepEqual(events.filter((e) => e.type === 'status').map((e) => e.state), ['connecting', 'running', 'stopped']);
+    assert.equal(events.filter((e) => e.type === 'end')[0]?.records, N);
+  });
+
   it('a stop that never finishes (a fake source close) still exits at the 3 s deadline, code 143', async () => {
     const script = [
       `const { onStopSignals } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'server/cli/run.ts')).href)});`,
