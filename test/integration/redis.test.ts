@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { repoRoot, useBroker, type Broker } from '../helpers/broker';
@@ -21,7 +22,7 @@ import { FileSource } from '../../server/sources/file';
 import { RealtimePipeline } from '../../server/engine/pipeline';
 import { resolvePipelineConfig } from '../../server/engine/config';
 import type { AlertEvent, MetricsEvent, PipelineEvent, RecoveredEvent, StatusEvent } from '../../server/engine/events';
-import { sleep, recordingContext, drain, until, freePort, endMarker } from '../helpers/sources';
+import { sleep, recordingContext, drain, until, within, freePort, endMarker } from '../helpers/sources';
 
 const run = promisify(execFile);
 
@@ -216,8 +217,14 @@ describe('RedisStreamSource when the application trims or re-creates the stream'
     await source.connect();
     const reading = drain(source);
     await reading.waitFor(5);
-    await redis.xdel(key, first[3], first[4]);
-    await sleep(300); // several idle reads and checks
+    const commands = await watchCommands(key);
+    try {
+      await redis.xdel(key, first[3], first[4]);
+      // Several idle rounds (XREAD, TYPE, XINFO STREAM) after the XDEL: the monitor has looked at the trimmed tail.
+      await commands.seen('3 idle checks (XINFO STREAM) after the XDEL', (c) => c.after('xdel').filter((a) => a[0] === 'xinfo').length >= 3);
+    } finally {
+      await commands.close();
+    }
     const second = await addRecords(redis, key, 5, 2);
     const marker = (await redis.xadd(key, '*', 'data', endMarker('xdel')))!;
     await reading.untilMarker('xdel');
@@ -427,8 +434,14 @@ describe('RedisStreamSource is a passive observer', () => {
     const source = new RedisStreamSource(spec(broker.url, key, { kind: 'earliest' }), recordingContext().ctx, { count: 10, blockMs: 50 });
     await source.connect();
     const reading = drain(source);
-    await reading.waitFor(50);
-    await sleep(200); // a few idle reads and checks
+    const commands = await watchCommands(key);
+    try {
+      await reading.waitFor(50);
+      // A few idle rounds (XREAD, TYPE, XINFO STREAM) after the last entry was read.
+      await commands.seen('3 idle checks (XINFO STREAM) after the last entry', (c) => c.all.filter((a) => a[0] === 'xinfo').length >= 3);
+    } finally {
+      await commands.close();
+    }
     await source.close();
     await reading.done;
     const afterCalls = await commandCalls();
@@ -543,6 +556,67 @@ async function commandCalls(): Promise<Record<string, number>> {
     if (m) calls[m[1]] = Number(m[2]);
   }
   return calls;
+}
+
+/** The commands naming one key, in the order the server ran them, as MONITOR reports them: [lower-case name, feed line]. */
+interface KeyCommands {
+  all: string[][];
+  /** Those after the first command named `name` (empty until it ran). */
+  after(name: string): string[][];
+}
+
+/**
+ * Watches the server's MONITOR feed for commands that name `key`, so a test waits for the source's own idle reads
+ * and checks to happen (a count of commands, with a deadline) instead of sleeping for a time they usually take.
+ * A plain socket: ioredis' monitor() mistakes a feed line that arrives with MONITOR's +OK for a reply under load.
+ */
+async function watchCommands(key: string): Promise<{ seen(what: string, enough: (c: KeyCommands) => boolean, limitMs?: number): Promise<void>; close(): Promise<void> }> {
+  const url = new URL(broker.url);
+  const socket = net.connect(Number(url.port), url.hostname);
+  socket.setEncoding('utf8');
+  const all: string[][] = [];
+  const quotedKey = `"${key}"`;
+  let buffer = '';
+  let failure: Error | undefined;
+  const monitoring = new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (line === '+OK') resolve();
+        else if (line.startsWith('-')) reject((failure = new Error(`MONITOR: ${line.slice(1)}`)));
+        else if (line.includes(quotedKey)) {
+          // +1700000000.123456 [0 127.0.0.1:5000] "XINFO" "STREAM" "key"
+          const name = /^\+[\d.]+ \[[^\]]*\] "([^"]+)"/.exec(line)?.[1];
+          if (name) all.push([name.toLowerCase(), line]);
+        }
+      }
+    });
+  });
+  const auth = url.password ? `AUTH ${url.username ? `${decodeURIComponent(url.username)} ` : ''}${decodeURIComponent(url.password)}\r\n` : '';
+  socket.write(`${auth}MONITOR\r\n`);
+  await within('MONITOR to start', monitoring, 10_000);
+  const view: KeyCommands = {
+    all,
+    after(name) {
+      const at = all.findIndex((a) => a[0] === name);
+      return at < 0 ? [] : all.slice(at + 1);
+    },
+  };
+  return {
+    seen: (what, enough, limitMs = 10_000) =>
+      until(what, () => {
+        if (failure) throw failure;
+        return enough(view);
+      }, limitMs).catch((error: Error) => {
+        throw new Error(`${error.message}; commands on ${key}: ${all.map((a) => a[0]).join(' ') || 'none'}`);
+      }),
+    async close() {
+      socket.destroy();
+    },
+  };
 }
 
 /** Kills the connections blocked in XREAD on the test server (the monitor's reader). */

@@ -3,6 +3,31 @@ import * as vscode from 'vscode';
 import type { PipelineInfo } from '../../../shared/protocol';
 import { cleanApi, eventually, pipelineNamed, workspaceFile, type CleanStreamsApi } from './api';
 
+/**
+ * Counts the checks (metrics updates) the tree data receives per pipeline, so a test can wait for a number of
+ * further checks of one pipeline instead of sleeping.
+ */
+function checkCounter(api: CleanStreamsApi, ids: string[]) {
+  const counts = new Map<string, number>(ids.map((id) => [id, 0]));
+  const lastTime = new Map<string, number | undefined>(ids.map((id) => [id, api.pipelines().find((p) => p.info.id === id)?.metrics?.time]));
+  const subscription = api.onDidChangePipelines(() => {
+    for (const { info, metrics } of api.pipelines()) {
+      if (!counts.has(info.id) || metrics === undefined || metrics.time === lastTime.get(info.id)) continue;
+      lastTime.set(info.id, metrics.time);
+      counts.set(info.id, counts.get(info.id)! + 1);
+    }
+  });
+  return {
+    of: (id: string) => counts.get(id)!,
+    /** Resolves once `n` more checks of `id` arrived (with a deadline). */
+    more(id: string, n: number): Promise<true> {
+      const target = counts.get(id)! + n;
+      return eventually(`${n} more checks of ${id}`, () => (counts.get(id)! >= target ? true : undefined));
+    },
+    dispose: () => subscription.dispose(),
+  };
+}
+
 /** The pipeline "Start Demo" creates (clean.yaml's orders-fast is a second, faster demo stream). */
 function demoPipeline(api: CleanStreamsApi): PipelineInfo | undefined {
   return pipelineNamed(api, 'demo-orders');
@@ -64,24 +89,39 @@ describe('demo pipeline', () => {
     const demo = pipelineNamed(api, 'demo-orders');
     assert.ok(demo, 'no demo-orders pipeline to pause: "Start Demo" did not give one');
     const id = demo.id;
-    await vscode.commands.executeCommand('clean.pausePipeline', { pipeline: id });
-    await eventually('demo-orders to pause', () => (pipelineNamed(api, 'demo-orders')?.state === 'paused' ? true : undefined));
-    // Checks already in flight when the pause landed may still arrive; after them the count must stand still.
-    await new Promise((r) => setTimeout(r, 750));
-    const paused = pipelineNamed(api, 'demo-orders')!;
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(pipelineNamed(api, 'demo-orders')!.records, paused.records, 'records kept growing while paused');
-    assert.equal(pipelineNamed(api, 'demo-orders')!.state, 'paused');
-
-    await vscode.commands.executeCommand('clean.resumePipeline', { pipeline: id });
-    await eventually('demo-orders to resume and consume again', () => {
-      const p = pipelineNamed(api, 'demo-orders');
-      return p?.state === 'running' && (p.records ?? 0) > (paused.records ?? 0) ? p : undefined;
+    // orders-fast (clean.yaml, a check a second; already running after the alert test) is the clock: "nothing more
+    // happens" to the paused pipeline is judged over a number of its checks, not over a time.
+    await vscode.commands.executeCommand('clean.startPipeline', { configUri: workspaceFile('clean.yaml').toString(), pipelineName: 'orders-fast' });
+    const clock = await eventually('orders-fast running with a first check', () => {
+      const p = api.pipelines().find((e) => e.info.name === 'orders-fast');
+      return p?.info.state === 'running' && p.metrics ? p.info.id : undefined;
     });
+    const checks = checkCounter(api, [clock, id]);
+    try {
+      await vscode.commands.executeCommand('clean.pausePipeline', { pipeline: id });
+      await eventually('demo-orders to pause', () => (pipelineNamed(api, 'demo-orders')?.state === 'paused' ? true : undefined));
+      // A check already in flight when the pause landed may still arrive, in the agent's next batch of metrics at the
+      // latest: two batches carrying an orders-fast check later, the paused count is final.
+      await checks.more(clock, 2);
+      const paused = pipelineNamed(api, 'demo-orders')!;
+      const pausedChecks = checks.of(id);
+      await checks.more(clock, 3);
+      assert.equal(checks.of(id), pausedChecks, 'demo-orders was checked while paused');
+      assert.equal(pipelineNamed(api, 'demo-orders')!.records, paused.records, 'records kept growing while paused');
+      assert.equal(pipelineNamed(api, 'demo-orders')!.state, 'paused');
 
-    await vscode.commands.executeCommand('clean.stopPipeline', { pipeline: id });
-    // Stop removes the pipeline from the agent, so it leaves the tree.
-    await eventually('demo-orders to leave the tree', () => (pipelineNamed(api, 'demo-orders') === undefined ? true : undefined));
-    assert.deepEqual(api.pipelines().map((p) => p.info.name).filter((n) => n === 'demo-orders'), []);
+      await vscode.commands.executeCommand('clean.resumePipeline', { pipeline: id });
+      await eventually('demo-orders to resume and consume again', () => {
+        const p = pipelineNamed(api, 'demo-orders');
+        return p?.state === 'running' && (p.records ?? 0) > (paused.records ?? 0) ? p : undefined;
+      });
+
+      await vscode.commands.executeCommand('clean.stopPipeline', { pipeline: id });
+      // Stop removes the pipeline from the agent, so it leaves the tree.
+      await eventually('demo-orders to leave the tree', () => (pipelineNamed(api, 'demo-orders') === undefined ? true : undefined));
+      assert.deepEqual(api.pipelines().map((p) => p.info.name).filter((n) => n === 'demo-orders'), []);
+    } finally {
+      checks.dispose();
+    }
   });
 });
