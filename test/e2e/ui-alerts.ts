@@ -81,11 +81,16 @@ export async function checkAlertsAndStates(ui: AlertsUi): Promise<void> {
       if (lines[1] !== '// One JSON object per line: position in the source, record number, detector, why, and the payload (cut at 2 KB).') throw new Error(`line 2 reads "${lines[1]}"`);
       // The whole document: its header, `count` records and the closing newline (the last line, empty).
       await page.locator('.part.editor .editor-group-container.active .view-lines').first().click();
-      await page.keyboard.press('Control+End');
       const position = page.locator('.part.statusbar .statusbar-item', { hasText: /^\s*Ln \d+, Col \d+\s*$/ }).first();
+      // The status bar shows the click's position first: Ctrl+End again until it stands still at column 1 twice.
+      let seen = '';
       const last = await eventually('the cursor on the last line', async () => {
+        await page.keyboard.press('Control+End');
         const m = /Ln (\d+), Col 1\b/.exec(await position.innerText().catch(() => ''));
-        return m ? Number(m[1]) : undefined;
+        const now = m ? m[1]! : '';
+        const settled = now !== '' && now !== '1' && now === seen; // a document of samples has at least 4 lines
+        seen = now;
+        return settled ? Number(now) : undefined;
       }, 10_000);
       if (last !== count + 3) throw new Error(`the document has ${last} lines for ${count} records (expected ${count + 3})`);
       await page.keyboard.press('Control+Home');
