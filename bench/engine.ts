@@ -10,16 +10,8 @@ import { resolvePipelineConfig } from '../server/engine/config';
 import type { SourceMessage } from '../server/sources/types';
 import { orderPayload, seededRandom } from './records';
 import { benchFormat } from './avro';
-import { runAvro } from './engineAvro';
+import { runAvro, type Case } from './engineAvro';
 
-interface Case {
-  name: string;
-  bytes: number;
-  window: number;
-  bareRps: number;
-  engineRps: number;
-  ratio: number;
-}
 
 function makeRecords(n: number, large: boolean): SourceMessage[] {
   const rnd = seededRandom();

@@ -14,7 +14,8 @@ import { build } from 'esbuild';
 
 type Loop = typeof import('./engineAvroLoop');
 
-interface Case {
+/** One measured case of the engine benches (JSON in bench/engine.ts, Avro here). */
+export interface Case {
   name: string;
   bytes: number;
   window: number;

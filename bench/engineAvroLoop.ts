@@ -71,11 +71,15 @@ export function bare(pool: Pool, total: number): number {
 /** A rule on every record: the engine reads the rule field's value too. */
 const RULE = { amount: { type: 'number' as const, min: 0 } };
 
+/** The decode stage of the pool's schema files, as a pipeline with `format: avro` and `schemas:` makes it. */
+function avroStage(pool: Pool): ReturnType<typeof createDecodeStage> {
+  return createDecodeStage({ format: 'avro', schemas: [pool.folder] }, { log: silentLogger, status: () => {}, secret: async () => undefined });
+}
+
 export function engineRun(pool: Pool, total: number, window: number, rule = false): number {
   const config = resolvePipelineConfig({ windowSize: window, format: 'avro', ...(rule ? { fields: RULE } : {}) });
   const e = new QualityEngine(config);
-  const ctx = { log: silentLogger, status: () => {}, secret: async () => undefined };
-  const stage = createDecodeStage({ format: 'avro', schemas: [pool.folder] }, ctx);
+  const stage = avroStage(pool);
   const { batches } = pool;
   const t = process.hrtime.bigint();
   let done = 0;
@@ -94,8 +98,7 @@ export function engineRun(pool: Pool, total: number, window: number, rule = fals
 
 /** The decode stage alone (no engine): where the time of the engine path goes. */
 export function stageOnly(pool: Pool, total: number): number {
-  const ctx = { log: silentLogger, status: () => {}, secret: async () => undefined };
-  const stage = createDecodeStage({ format: 'avro', schemas: [pool.folder] }, ctx);
+  const stage = avroStage(pool);
   const { batches } = pool;
   const t = process.hrtime.bigint();
   let done = 0;

@@ -18,11 +18,11 @@
 import type { PipelineConfig } from '../engine/config';
 import type { AlertEvent, MetricsEvent, RecoveredEvent } from '../engine/events';
 import { RealtimePipeline, type PipelineOptions } from '../engine/pipeline';
-import { SourceError, silentLogger, type Logger, type SourceMessage, type SourceSpec, type StreamSource } from '../sources/types';
+import { silentLogger, type Logger, type SourceMessage, type SourceSpec, type StreamSource } from '../sources/types';
 import { createSource } from '../sources/index';
 import { UsageError } from '../sources/url';
 import type { KafkaGroupMember } from '../sources/kafka/group';
-import { describeKafkaError } from '../sources/kafka/errors';
+import { summariesTopicFailure } from './groupNames';
 import { CoverageTracker, type Coverage, type CoverageIssue } from './coverage';
 import { summarize, type PositionSpan } from './summary';
 import { GROUP_RECORD_VERSION, ledgerKey, summaryKey, type AgentSummaryRecord } from './groupRecords';
@@ -243,10 +243,9 @@ export class GroupAgent {
       this.ownership = null;
       for (const c of started) void c?.close().catch(() => undefined);
       // A broker away is retried by the source; anything else (rights on the summaries topic…) says what to fix.
-      const brokers = Array.isArray(client.brokers) ? client.brokers.join(',') : '';
-      const failure = describeKafkaError(err, { brokers, topic: this.topic });
+      const failure = summariesTopicFailure(this.name, this.topic, client.brokers, err);
       if (failure.retriable) throw err;
-      throw new SourceError(`group "${this.name}", summaries topic "${this.topic}": ${failure.message}`, failure.code);
+      throw failure.error;
     }));
   }
 

@@ -3,6 +3,8 @@
  * from the group's machinery so that parsing the command line loads no Kafka client.
  */
 import os from 'node:os';
+import { describeKafkaError } from '../sources/kafka/errors';
+import { SourceError } from '../sources/types';
 
 export const DEFAULT_SUMMARIES_TOPIC = 'clean.summaries';
 /** Kafka's default minimum is 6 s (group.min.session.timeout.ms); 10 s notices a dead agent soon without false alarms. */
@@ -22,4 +24,13 @@ export function checkGroupNames(o: { name: string; summariesTopic: string; agent
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(o.summariesTopic)) return `--summaries-topic takes a Kafka topic name of letters, digits, ".", "_" and "-" (got "${o.summariesTopic.slice(0, 40)}")`;
   if (!AGENT_ID.test(o.agentId)) return `--agent-id takes letters, digits, ".", "_", ":" and "-" (got "${o.agentId.slice(0, 40)}")`;
   return null;
+}
+
+/**
+ * A Kafka failure on a group's summaries topic, said the way the group's agents and the editor's observer both say
+ * it: which group, which topic, then what Kafka's failure means and what to do (describeKafkaError).
+ */
+export function summariesTopicFailure(group: string, topic: string, brokers: unknown, err: unknown): { error: SourceError; retriable: boolean } {
+  const failure = describeKafkaError(err, { brokers: Array.isArray(brokers) ? brokers.join(',') : '', topic });
+  return { error: new SourceError(`group "${group}", summaries topic "${topic}": ${failure.message}`, failure.code), retriable: failure.retriable };
 }

@@ -29,11 +29,10 @@ import { PipelineEvents, type AlertHandler, type Listeners } from '../engine/pip
 import type { DecodeInfo } from '../decode';
 import { createSource } from '../sources/index';
 import { SourceError, silentLogger, type Logger, type PipelineState, type SourceContext, type SourceSpec, type StreamSource } from '../sources/types';
-import { describeKafkaError } from '../sources/kafka/errors';
 import type { KafkaGroupMember } from '../sources/kafka/group';
 import type { CoverageIssue } from './coverage';
-import type { AgentSummaryRecord, GroupRecord } from './groupRecords';
-import { DEFAULT_SESSION_TIMEOUT_MS, DEFAULT_SUMMARIES_TOPIC } from './groupNames';
+import type { GroupRecord } from './groupRecords';
+import { DEFAULT_SESSION_TIMEOUT_MS, DEFAULT_SUMMARIES_TOPIC, summariesTopicFailure } from './groupNames';
 import { GroupMergedView } from './mergedView';
 import type { KafkaClientConfig, SummaryFeed } from './summariesTopic';
 
@@ -73,7 +72,6 @@ export class GroupObserver implements ManagedPipeline {
   private readonly log: Logger;
   private readonly pipelineName: string;
   private readonly checkMs: number;
-  private readonly staleMs: number;
   private _state: PipelineState = 'stopped';
   private _message = 'not started';
   private readonly described: string;
@@ -88,8 +86,6 @@ export class GroupObserver implements ManagedPipeline {
   private last: MetricsEvent | null = null;
   private live: string[] = [];
   private gone: string[] = [];
-  /** The latest summary of each agent run, for samples (the merged view keeps its own). */
-  private readonly latest = new Map<string, AgentSummaryRecord>();
   private readonly issues: CoverageIssue[] = [];
   /** Set once the topic was read to its end (or CATCH_UP_MS passed): from then on the group's ledger is not taken in. */
   private watching = false;
@@ -107,13 +103,12 @@ export class GroupObserver implements ManagedPipeline {
     this.events = new PipelineEvents(name, this.log);
     this.checkMs = 'seconds' in config.checkInterval ? Math.max(100, config.checkInterval.seconds * 1000) : 1000;
     // The agents' session timeout is theirs to set: the default is assumed, so a dead agent may leave this view a little later than theirs.
-    this.staleMs = DEFAULT_SESSION_TIMEOUT_MS + 2 * this.checkMs;
     this.view = new GroupMergedView({
       group: this.group,
       pipeline: this.pipelineName,
       config,
       agent: `editor-${process.pid}`,
-      staleMs: this.staleMs,
+      staleMs: DEFAULT_SESSION_TIMEOUT_MS + 2 * this.checkMs,
       graceMs: Math.max(1000, 2 * this.checkMs),
     });
     this.described = `group "${this.group}" on kafka ${(spec.brokers ?? []).join(',')}/${spec.topic} (summaries in "${this.summariesTopic}")`;
@@ -249,8 +244,7 @@ export class GroupObserver implements ManagedPipeline {
         backoff = Math.min(backoff * 2, TOPIC_WAIT_CAP_MS);
       }
     } catch (err) {
-      const failure = describeKafkaError(err, { brokers, topic: this.summariesTopic });
-      throw new SourceError(`group "${this.group}", summaries topic "${this.summariesTopic}": ${failure.message}`, failure.code);
+      throw summariesTopicFailure(this.group, this.summariesTopic, client.brokers, err).error;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -262,26 +256,19 @@ export class GroupObserver implements ManagedPipeline {
     try {
       await feed.start();
     } catch (err) {
-      const brokers = Array.isArray(client.brokers) ? client.brokers.join(',') : '';
-      const failure = describeKafkaError(err, { brokers, topic: this.summariesTopic });
-      throw new SourceError(`group "${this.group}", summaries topic "${this.summariesTopic}": ${failure.message}`, failure.code);
+      throw summariesTopicFailure(this.group, this.summariesTopic, client.brokers, err).error;
     }
   }
 
   /**
-   * A record of the summaries topic: into the merged view, and the latest summary per agent run kept for samples.
-   * The group's alert ledger is taken in until the topic was first read to its end, so that an alert the group raised
-   * before the editor watched is not shown again; after that the observer's view keeps its own ledger, so that each
-   * episode the merged view goes through while the editor watches is shown once (the owner's ledger, arriving first,
-   * would otherwise hide it).
+   * A record of the summaries topic, into the merged view. The group's alert ledger is taken in until the topic was
+   * first read to its end, so that an alert the group raised before the editor watched is not shown again; after
+   * that the observer's view keeps its own ledger, so that each episode the merged view goes through while the
+   * editor watches is shown once (the owner's ledger, arriving first, would otherwise hide it).
    */
   private take(r: GroupRecord): void {
     if (r.kind === 'alerts' && this.watching) return;
     this.view.add(r);
-    if (r.kind !== 'summary' || r.group !== this.group || r.pipeline !== this.pipelineName) return;
-    const run = `${r.agent}@${r.started}`;
-    const had = this.latest.get(run);
-    if (!had || r.seq > had.seq) this.latest.set(run, r);
   }
 
   /** One check of the merged view: its metrics and alerts under this pipeline's id, and the group's state as the status. */
@@ -329,10 +316,8 @@ export class GroupObserver implements ManagedPipeline {
    * topic): each names its agent, position and the engine's reason; the record stays with the agent that read it.
    */
   samples(detector?: DetectorName | null, limit = 20): SampleRecord[] {
-    const now = Date.now();
     const out: SampleRecord[] = [];
-    for (const r of this.latest.values()) {
-      if (r.final || now - r.time > this.staleMs) continue;
+    for (const r of this.view.live()) {
       for (const s of r.summary.samples) {
         if (detector && s.detector !== detector) continue;
         const x: SampleRecord = { detector: s.detector, reason: s.reason, record: s.record, time: s.time, text: `(read by agent ${r.agent}: the group's summaries carry no payloads)` };

@@ -144,6 +144,11 @@ export class GroupMergedView {
     return { live: uniq(live), gone: uniq(gone).filter((a) => !live.includes(a)) };
   }
 
+  /** The latest summary of each agent run whose window is in the merge now (for samples: the merge keeps none). */
+  live(now = Date.now()): AgentSummaryRecord[] {
+    return [...this.latest.values()].filter((r) => this.isLive(r, now));
+  }
+
   private isLive(r: AgentSummaryRecord, now: number): boolean {
     return !r.final && now - r.time <= this.o.staleMs;
   }

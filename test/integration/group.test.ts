@@ -105,6 +105,21 @@ after(async () => {
   await broker?.release();
 });
 
+/** agent-a, then agent-b, in a fresh group on a fresh topic, both merging its first 400 records. */
+async function twoAgentsAt400(what: string): Promise<{ topic: string; a: Agent; b: Agent }> {
+  const topic = unique(what);
+  const group = unique('g');
+  const summaries = unique('s');
+  await createTopic(topic);
+  const a = groupAgent(topic, group, summaries, 'agent-a');
+  await until('agent-a to join', () => lastGroup(a)?.live.includes('agent-a'));
+  const b = groupAgent(topic, group, summaries, 'agent-b');
+  await groupFormed(a, b);
+  await produce(topic, 0, 400);
+  await until('both agents to merge the first 400 records', () => metricsWith(a, 400) && metricsWith(b, 400));
+  return { topic, a, b };
+}
+
 describe('a group of agents on Kafka', { timeout: 180_000 }, () => {
   test('(a) two agents merge to the counts of a single agent, and (c) their merged alert fires once', async () => {
     const topic = unique('a');
@@ -166,17 +181,7 @@ describe('a group of agents on Kafka', { timeout: 180_000 }, () => {
   });
 
   test('(b) kill -9 of one agent: the survivor takes its partitions where its summaries ended, no offset unaccounted for', async () => {
-    const topic = unique('b');
-    const group = unique('g');
-    const summaries = unique('s');
-    await createTopic(topic);
-    const a = groupAgent(topic, group, summaries, 'agent-a');
-    await until('agent-a to join', () => lastGroup(a)?.live.includes('agent-a'));
-    const b = groupAgent(topic, group, summaries, 'agent-b');
-    await groupFormed(a, b);
-
-    await produce(topic, 0, 400);
-    await until('both agents to merge the first 400 records', () => metricsWith(a, 400) && metricsWith(b, 400));
+    const { topic, a, b } = await twoAgentsAt400('b');
     const killedAt = Date.now();
     b.proc.kill('SIGKILL');
     await b.exited;
@@ -215,16 +220,7 @@ describe('a group of agents on Kafka', { timeout: 180_000 }, () => {
   });
 
   test('an agent that stops cleanly hands its partitions over where its final summary ends', async () => {
-    const topic = unique('d');
-    const group = unique('g');
-    const summaries = unique('s');
-    await createTopic(topic);
-    const a = groupAgent(topic, group, summaries, 'agent-a');
-    await until('agent-a to join', () => lastGroup(a)?.live.includes('agent-a'));
-    const b = groupAgent(topic, group, summaries, 'agent-b');
-    await groupFormed(a, b);
-    await produce(topic, 0, 400);
-    await until('both agents to merge the first 400 records', () => metricsWith(a, 400) && metricsWith(b, 400));
+    const { topic, a, b } = await twoAgentsAt400('d');
     assert.equal(await stop(b), 0, b.stderr.join(''));
     // b's final summary took its window out of the merge at once; its records still count.
     const left = await until('agent-b to be gone', () => lastGroup(a)?.gone.includes('agent-b') && lastGroup(a));
