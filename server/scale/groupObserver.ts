@@ -239,7 +239,7 @@ export class GroupObserver implements ManagedPipeline {
       await admin.connect();
       let backoff = TOPIC_WAIT_START_MS;
       while (!this.stopping && !(await admin.listTopics()).includes(this.summariesTopic)) {
-        this.setState('waiting', `group analytics · no summaries topic "${this.summariesTopic}" on Kafka at ${brokers} yet: no agent of group "${this.group}" has started (clean-agent run --group ${this.group})`);
+        this.setState('waiting', `group ${this.group} · no summaries topic "${this.summariesTopic}" on Kafka at ${brokers} yet: no agent of the group has started (clean-agent run --group ${this.group})`);
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, TOPIC_WAIT_CAP_MS);
       }
@@ -298,12 +298,12 @@ export class GroupObserver implements ManagedPipeline {
   private statusNow(): [PipelineState, string] {
     const gaps = this.issues.length ? ` · ${this.issues.map((i) => `${i.kind}: ${i.message}`).join('; ')}` : '';
     if (this.live.length === 0) {
-      if (this.last === null && this.gone.length === 0) return ['waiting', `group analytics · no agent has written a summary yet (group "${this.group}", summaries in "${this.summariesTopic}")`];
-      return ['waiting', `group analytics · no agent live${this.gone.length ? ` (gone: ${this.gone.join(', ')})` : ''}${gaps}`];
+      if (this.last === null && this.gone.length === 0) return ['waiting', `group ${this.group} · no agent has written a summary yet (summaries in "${this.summariesTopic}")`];
+      return ['waiting', `group ${this.group} · no agent live${this.gone.length ? ` (gone: ${this.gone.join(', ')})` : ''}${gaps}`];
     }
     const n = this.live.length;
     const gone = this.gone.length ? `; gone: ${this.gone.join(', ')}` : '';
-    return ['running', `group analytics · ${n} agent${n === 1 ? '' : 's'} live (${this.live.join(', ')})${gone}${gaps}`];
+    return ['running', `group ${this.group} · ${n} agent${n === 1 ? '' : 's'} live (${this.live.join(', ')})${gone}${gaps}`];
   }
 
   /** The latest merged metrics (null before the first check with a live agent). */

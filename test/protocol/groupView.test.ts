@@ -125,7 +125,7 @@ describe('the editor watches a group of agents (group: in clean.yaml, real Kafka
     assert.equal(started.group?.summariesTopic, summaries);
     assert.match(started.cliCommand, new RegExp(` --group ${group} --summaries-topic ${summaries}$`));
     const statuses = () => editor.of('clean/status').map((r) => r.params as StatusParams).filter((s) => s.pipeline === 'orders');
-    const liveMessage = `group analytics · 2 agents live (${both.join(', ')})`;
+    const liveMessage = `group ${group} · 2 agents live (${both.join(', ')})`;
     await editor.waitFor('the observer naming both agents', () => statuses().some((s) => s.state === 'running' && s.message === liveMessage), 30_000);
     const running = statuses().find((s) => s.message === liveMessage)!;
     assert.deepEqual(running.info.group, { name: group, summariesTopic: summaries, agents: both });
@@ -196,12 +196,12 @@ describe('the editor watches a group of agents (group: in clean.yaml, real Kafka
     writeFileSync(file, ['connections:', `  k: { backend: kafka, brokers: [${broker.url.replace(/^kafka:\/\//, '')}] }`, 'pipelines:', '  - name: idle', '    connection: k', `    topic: ${topic}`, `    group: ${group}`, `    summariesTopic: ${summaries}`, ''].join('\n'));
     await editor.request<PipelineInfo>('clean/startPipeline', { configUri: fileUri(file), pipelineName: 'idle' });
     const statuses = () => editor.of('clean/status').map((r) => r.params as StatusParams).filter((s) => s.pipeline === 'idle');
-    const noTopic = `group analytics · no summaries topic "${summaries}" on Kafka at ${broker.url.replace(/^kafka:\/\//, '')} yet: no agent of group "${group}" has started (clean-agent run --group ${group})`;
+    const noTopic = `group ${group} · no summaries topic "${summaries}" on Kafka at ${broker.url.replace(/^kafka:\/\//, '')} yet: no agent of the group has started (clean-agent run --group ${group})`;
     await editor.waitFor('the observer waiting for the summaries topic', () => statuses().some((s) => s.state === 'waiting' && s.message === noTopic), 30_000);
     await sleep(1500);
     assert.equal((await admin.listTopics()).includes(summaries), false, 'the observer never creates the summaries topic');
     await admin.createTopics({ topics: [{ topic: summaries, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-    const noSummary = `group analytics · no agent has written a summary yet (group "${group}", summaries in "${summaries}")`;
+    const noSummary = `group ${group} · no agent has written a summary yet (summaries in "${summaries}")`;
     await editor.waitFor('the observer waiting for a summary', () => statuses().some((s) => s.state === 'waiting' && s.message === noSummary), 30_000);
     const info = statuses().at(-1)!.info;
     assert.deepEqual(info.group, { name: group, summariesTopic: summaries, agents: [] });

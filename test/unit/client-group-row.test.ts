@@ -7,17 +7,17 @@ import { pipelineInfo } from '../helpers/clientModel';
 
 test('a group pipeline says its group and how many agents are merged, in the row and the tooltip', () => {
   const store = new PipelineStore();
-  store.upsert(pipelineInfo('orders', { message: 'group analytics · 2 agents live (a-1, a-2)', group: { name: 'orders-east', summariesTopic: 'clean.summaries', agents: ['a-1', 'a-2'] } }));
+  store.upsert(pipelineInfo('orders', { message: 'group orders-east · 2 agents live (a-1, a-2)', group: { name: 'orders-east', summariesTopic: 'clean.summaries', agents: ['a-1', 'a-2'] } }));
   const node = pipelineNode(store.get('orders')!);
   assert.equal(node.description, '– · group orders-east · 2 agents');
   assert.equal(
     node.tooltip,
-    'orders — running\nkafka 127.0.0.1:9092/orders\ngroup analytics · 2 agents live (a-1, a-2)\nWatches group "orders-east": agents a-1, a-2 merged (summaries in "clean.summaries"); the group\'s agents read the topic and announce its alerts to the sinks.',
+    'orders — running\nkafka 127.0.0.1:9092/orders\ngroup orders-east · 2 agents live (a-1, a-2)\nWatches group "orders-east": agents a-1, a-2 merged (summaries in "clean.summaries"); the group\'s agents read the topic and announce its alerts to the sinks.',
   );
-  store.upsert(pipelineInfo('orders', { state: 'waiting', message: 'group analytics · no agent has written a summary yet', group: { name: 'orders-east', summariesTopic: 'team.s', agents: [] } }));
+  store.upsert(pipelineInfo('orders', { state: 'waiting', message: 'group orders-east · no agent has written a summary yet', group: { name: 'orders-east', summariesTopic: 'team.s', agents: [] } }));
   const waiting = pipelineNode(store.get('orders')!);
   // A waiting pipeline's row carries its message, as any pipeline's does.
-  assert.equal(waiting.description, 'waiting · group analytics · no agent has written a summary yet · group orders-east · 0 agents');
+  assert.equal(waiting.description, 'waiting · group orders-east · no agent has written a summary yet · group orders-east · 0 agents');
   assert.match(waiting.tooltip, /\nWatches group "orders-east": no agent live \(summaries in "team\.s"\);/);
   // Without a group, nothing of the kind.
   store.upsert(pipelineInfo('plain'));
