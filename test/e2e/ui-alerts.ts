@@ -185,7 +185,8 @@ export async function checkAlertsAndStates(ui: AlertsUi): Promise<void> {
     });
     process.stdout.write(`[e2e]     status bar: ${text}\n`);
     await ui.screenshot(page.locator('.part.statusbar'), 'statusbar-down');
-    await workbench.treeRow('down-a').click(); // opens the chart on it
+    await workbench.clickTreeRow('down-a'); // opens the chart on it
+    await page.locator('.editor-group-container .tab.active', { hasText: 'Quality: down-a' }).waitFor({ timeout: 10_000 });
     const chart = workbench.webview();
     const status = chart.locator('#status');
     await eventually('the chart header to say why down-a is down', async () => {
@@ -202,7 +203,7 @@ export async function checkAlertsAndStates(ui: AlertsUi): Promise<void> {
     const broker = await useBroker('kafka');
     try {
       const bootstrap = broker.url.replace(/^kafka:\/\//, '');
-      await workbench.treeRow('orders.v1').click({ button: 'right' });
+      await workbench.clickTreeRow('orders.v1', { button: 'right' });
       await workbench.pickContextMenuEntry(/^Edit Address…$/);
       const input = page.locator('.quick-input-widget input');
       await input.waitFor();

@@ -235,7 +235,7 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
       learningStarted = true;
       await screenshot(workbench.sideBar(), 'tree-learning', 240);
       process.stdout.write(`[e2e]     tree row: ${text}\n`);
-      await learningRow().click(); // opens the chart on this pipeline
+      await workbench.clickTreeRow('orders-learning'); // opens the chart on this pipeline
       await page.locator('.editor-group-container .tab.active', { hasText: 'Quality: orders-learning' }).waitFor({ timeout: 15_000 });
       const chart = workbench.webview();
       const label = chart.locator('#learning');
@@ -274,7 +274,7 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
     await recorder.test('the tree\'s "Reset Baseline" asks first, then the pipeline learns again; "Undo Baseline Change" restores it', async () => {
       if (!learningStarted) throw new Error('orders-learning did not start (previous check failed)');
       await workbench.runCommand('Notifications: Clear All Notifications');
-      await learningRow().click({ button: 'right' });
+      await workbench.clickTreeRow('orders-learning', { button: 'right' });
       await workbench.pickContextMenuEntry(/^Reset Baseline$/);
       const dialog = page.locator('.monaco-dialog-box');
       await dialog.waitFor({ timeout: 10_000 });
@@ -283,7 +283,7 @@ export async function runUiSuite(context: BrowserContext, server: RunningCodeSer
       await dialog.locator('.monaco-button', { hasText: 'Reset Baseline' }).click();
       await workbench.toast('Clean Streams · orders-learning: Baseline reset: learning the next 4000 records afresh.').waitFor({ timeout: 15_000 });
       await eventually('orders-learning to learn again', async () => (LEARNING.test(await rowText()) ? true : undefined), 10_000);
-      await learningRow().click({ button: 'right' });
+      await workbench.clickTreeRow('orders-learning', { button: 'right' });
       await workbench.pickContextMenuEntry(/^Undo Baseline Change$/);
       await workbench.toast('Clean Streams · orders-learning: Restored the baseline as it was before the last change.').waitFor({ timeout: 15_000 });
       await eventually('the tree to show the restored baseline', async () => (!LEARNING.test(await rowText()) ? true : undefined), 10_000).catch(async (error: Error) => {

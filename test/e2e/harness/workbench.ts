@@ -96,6 +96,45 @@ export class Workbench {
     return this.page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
   }
 
+  /**
+   * Clicks the side bar's row holding `text`. The tree recycles its row elements as it updates (a pipeline's rec/s
+   * changes several times a second), so a row found a moment ago can show another item when the click lands; the
+   * row under the pointer is read right before the click, and again after it: the click counts only when the row
+   * that took it (now focused) is still the one asked for. Tries at most five times.
+   */
+  async clickTreeRow(text: string, options: { button?: 'left' | 'right' } = {}): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const row = this.treeRow(text);
+      await row.scrollIntoViewIfNeeded();
+      const box = await row.boundingBox();
+      if (box) {
+        const x = box.x + Math.min(60, box.width / 2);
+        const y = box.y + box.height / 2;
+        await this.page.mouse.move(x, y);
+        const under = (): Promise<boolean> =>
+          this.page.evaluate(
+            ([px, py, t]) => {
+              type Found = { closest(selector: string): { textContent: string | null } | null } | null;
+              const doc = (globalThis as unknown as { document: { elementFromPoint(x: number, y: number): Found } }).document;
+              const el = doc.elementFromPoint(px, py)?.closest('.monaco-list-row');
+              return el !== null && el !== undefined && (el.textContent ?? '').includes(t);
+            },
+            [x, y, text] as const,
+          );
+        if (await under()) {
+          await this.page.mouse.click(x, y, options);
+          const focused = this.page.locator('.part.sidebar .monaco-list-row.focused').first();
+          if (((await focused.textContent().catch(() => '')) ?? '').includes(text)) return;
+          // Another item took the click: close what it opened (a context menu) and try again.
+          if (options.button === 'right') await this.page.keyboard.press('Escape');
+        }
+      }
+      if (attempt === 5) throw new Error(`could not click the tree row "${text}": the tree kept changing under the pointer`);
+      process.stdout.write(`[e2e]     the tree changed under the pointer: clicking "${text}" again\n`);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
   statusBarItem(text: string | RegExp): Locator {
     return this.page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
   }
