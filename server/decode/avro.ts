@@ -174,6 +174,44 @@ const F64 = new Float64Array(1);
 const F32 = new Float32Array(F64.buffer, 0, 1);
 const SCRATCH = new Uint8Array(F64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/**
+ * The last varint read (VARINT[0], as avsc reads it) and whether it was 2^53 or more before zigzag (VARINT[1]):
+ * results in a typed array, since a double returned from a call is boxed as a heap number.
+ */
+const VARINT = new Float64Array(2);
+
+/**
+ * Reads the zigzag varint at `pos` into VARINT as avsc's readLong computes it (7-bit groups summed in floats,
+ * exact below 2^53) and returns where it ends; -1 past the end or beyond 64 bits. Values of up to four bytes
+ * (ids, counts, lengths) are summed in integers.
+ */
+function varint(b: Uint8Array, pos: number): number {
+  const end = b.length;
+  let p = pos;
+  let u = 0;
+  let c = 0;
+  // Up to 28 bits in an int32: the common case.
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (p >= end) return -1;
+    c = b[p++];
+    u |= (c & 0x7f) << shift;
+    if ((c & 0x80) === 0) {
+      VARINT[0] = (u & 1) === 1 ? -((u >>> 1) + 1) : u >>> 1;
+      VARINT[1] = 0;
+      return p;
+    }
+  }
+  let scale = 2 ** 28;
+  do {
+    if (p >= end || scale > 2 ** 63) return -1;
+    c = b[p++];
+    u += (c & 0x7f) * scale;
+    scale *= 128;
+  } while (c & 0x80);
+  VARINT[0] = (u % 2 === 1 ? -(u + 1) : u) / 2;
+  VARINT[1] = u >= TWO_POW_53 ? 1 : 0;
+  return p;
+}
 
 /**
  * Reads a flat record's Avro binary straight into the engine's Members (server/decode/json.ts): the keys
@@ -188,12 +226,6 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * engine decodes it, so the verdict on bad bytes is avsc's own.
  */
 class FlatScanner {
-  private pos = 0;
-  /** The last varint read (as avsc reads it), where its bytes began, and whether it was 2^53 or more before zigzag. */
-  private long = 0;
-  private start = 0;
-  private wide = false;
-
   constructor(
     private readonly names: readonly string[],
     private readonly readers: readonly Reader[],
@@ -205,112 +237,98 @@ class FlatScanner {
     if (n > m.codes.length) m.reserve(n);
     const keys = m.keys;
     const names = this.names;
-    this.pos = offset;
+    const codes = m.codes;
+    const numbers = m.numbers;
+    const end = b.length;
+    let pos = offset;
     for (let k = 0; k < n; k++) {
-      if (!this.value(b, readers[k], m, k)) return false;
-      keys[k] = names[k];
+      let r = readers[k];
+      if (r.read === Read.Union) {
+        pos = varint(b, pos);
+        const branch = VARINT[0];
+        if (pos < 0 || branch < 0 || branch >= r.branches.length) return false;
+        r = r.branches[branch];
+      }
+      let code: number = Code.String;
+      let x = 0;
+      switch (r.read) {
+        case Read.Null:
+          code = Code.Null;
+          break;
+        case Read.Boolean:
+          if (pos >= end) return false;
+          code = Code.Boolean;
+          // avsc reads any byte but 0 as true.
+          x = b[pos++] !== 0 ? 1 : 0;
+          break;
+        case Read.Int:
+        case Read.Long: {
+          // avsc reads an int as a long without the precision check: its float value, whatever the size.
+          const start = pos;
+          pos = varint(b, pos);
+          if (pos < 0) return false;
+          x = VARINT[0];
+          if (r.read === Read.Long && VARINT[1] === 1) {
+            const wide = wideLong(b, start, pos, x);
+            if (wide === null) return false;
+            x = wide;
+          }
+          code = Code.Number;
+          break;
+        }
+        case Read.Float:
+        case Read.Double: {
+          const size = r.read === Read.Float ? 4 : 8;
+          if (pos + size > end) return false;
+          if (LITTLE_ENDIAN) for (let i = 0; i < size; i++) SCRATCH[i] = b[pos + i];
+          else for (let i = 0; i < size; i++) SCRATCH[size - 1 - i] = b[pos + i];
+          pos += size;
+          code = Code.Number;
+          x = size === 4 ? F32[0] : F64[0];
+          break;
+        }
+        case Read.Sized: {
+          pos = varint(b, pos);
+          const length = VARINT[0];
+          if (pos < 0 || length < 0 || pos + length > end) return false;
+          pos += length;
+          break;
+        }
+        case Read.Fixed:
+          if (pos + r.size > end) return false;
+          pos += r.size;
+          break;
+        case Read.Enum:
+          pos = varint(b, pos);
+          if (pos < 0 || VARINT[0] < 0 || VARINT[0] >= r.size) return false;
+          break;
+        default:
+          // A union inside a union: readerOf never builds one.
+          return false;
+      }
+      codes[k] = code;
+      numbers[k] = x;
+      // Usually the names of the record before: a compare is cheaper than a store into the array.
+      if (keys[k] !== names[k]) keys[k] = names[k];
     }
-    if (this.pos !== b.length) return false;
+    if (pos !== end) return false;
     m.count = n;
     return true;
   }
+}
 
-  /** Reads one value into member k; false when the bytes are not one such value. */
-  private value(b: Uint8Array, r: Reader, m: Members, k: number): boolean {
-    const end = b.length;
-    switch (r.read) {
-      case Read.Null:
-        m.codes[k] = Code.Null;
-        m.numbers[k] = 0;
-        return true;
-      case Read.Boolean:
-        if (this.pos >= end) return false;
-        m.codes[k] = Code.Boolean;
-        // avsc reads any byte but 0 as true.
-        m.numbers[k] = b[this.pos++] !== 0 ? 1 : 0;
-        return true;
-      case Read.Int:
-      case Read.Long:
-        // avsc reads an int as a long without the precision check: its float value, whatever the size.
-        if (!(r.read === Read.Int ? this.varint(b) : this.readLong(b))) return false;
-        m.codes[k] = Code.Number;
-        m.numbers[k] = this.long;
-        return true;
-      case Read.Float:
-      case Read.Double: {
-        const size = r.read === Read.Float ? 4 : 8;
-        const p = this.pos;
-        if (p + size > end) return false;
-        for (let i = 0; i < size; i++) SCRATCH[LITTLE_ENDIAN ? i : size - 1 - i] = b[p + i];
-        this.pos = p + size;
-        m.codes[k] = Code.Number;
-        m.numbers[k] = size === 4 ? F32[0] : F64[0];
-        return true;
-      }
-      case Read.Sized:
-        if (!this.varint(b) || this.long < 0 || this.pos + this.long > end) return false;
-        this.pos += this.long;
-        m.codes[k] = Code.String;
-        m.numbers[k] = 0;
-        return true;
-      case Read.Fixed:
-        if (this.pos + r.size > end) return false;
-        this.pos += r.size;
-        m.codes[k] = Code.String;
-        m.numbers[k] = 0;
-        return true;
-      case Read.Enum:
-        if (!this.varint(b) || this.long < 0 || this.long >= r.size) return false;
-        m.codes[k] = Code.String;
-        m.numbers[k] = 0;
-        return true;
-      case Read.Union: {
-        if (!this.varint(b) || this.long < 0 || this.long >= r.branches.length) return false;
-        return this.value(b, r.branches[this.long], m, k);
-      }
-    }
-  }
-
-  /**
-   * Reads a zigzag varint into `long` as avsc's readLong computes it (7-bit groups summed in floats, exact
-   * below 2^53); false past the end or beyond 64 bits.
-   */
-  private varint(b: Uint8Array): boolean {
-    const end = b.length;
-    let p = this.pos;
-    let u = 0;
-    let scale = 1;
-    let c: number;
-    do {
-      if (p >= end || scale > 2 ** 63) return false;
-      c = b[p++];
-      u += (c & 0x7f) * scale;
-      scale *= 128;
-    } while (c & 0x80);
-    this.start = this.pos;
-    this.pos = p;
-    this.long = (u % 2 === 1 ? -(u + 1) : u) / 2;
-    this.wide = u >= TWO_POW_53;
-    return true;
-  }
-
-  /**
-   * A long as decode() gives it. Below 2^53 (the usual case) avsc's own value. Beyond, avsc refuses it and
-   * decode() reads the record again with LossyLong: the 64-bit value rounded to a number, done here through
-   * BigInt (rare: ids and hashes). A value whose float sum lands just inside avsc's safe range is one avsc
-   * reads with float rounding, and which LossyLong would read otherwise if another long in the record is
-   * beyond: false then, and decode() decides.
-   */
-  private readLong(b: Uint8Array): boolean {
-    if (!this.varint(b)) return false;
-    if (!this.wide) return true;
-    if (this.long >= -SAFE_LONG && this.long <= SAFE_LONG) return false;
-    let big = 0n;
-    for (let i = this.pos - 1; i >= this.start; i--) big = (big << 7n) | BigInt(b[i] & 0x7f);
-    big = BigInt.asUintN(64, big);
-    this.long = Number(BigInt.asIntN(64, (big >> 1n) ^ -(big & 1n)));
-    return true;
-  }
+/**
+ * A long of 2^53 or more (before zigzag) as decode() gives it: avsc refuses it and decode() reads the record
+ * again with LossyLong, the 64-bit value rounded to a number, done here through BigInt (rare: ids and hashes).
+ * A value whose float sum `x` lands just inside avsc's safe range is one avsc reads with float rounding, and
+ * which LossyLong would read otherwise if another long in the record is beyond: null then, and decode() decides.
+ */
+function wideLong(b: Uint8Array, start: number, end: number, x: number): number | null {
+  if (x >= -SAFE_LONG && x <= SAFE_LONG) return null;
+  let big = 0n;
+  for (let i = end - 1; i >= start; i--) big = (big << 7n) | BigInt(b[i] & 0x7f);
+  big = BigInt.asUintN(64, big);
+  return Number(BigInt.asIntN(64, (big >> 1n) ^ -(big & 1n)));
 }
 
 /** Whether a type holds a wrapped union anywhere. */

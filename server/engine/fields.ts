@@ -145,10 +145,12 @@ export class FieldState {
   }
 
   /**
-   * Stores this record's value (its type code, and `x` when it is a number) in place of the slot's previous
-   * one and returns the issue flags it raises. `z` is the fence reach, 0 when the outliers detector is off.
+   * Stores this record's value (its type code, and `numbers[at]` when it is a number) in place of the slot's
+   * previous one and returns the issue flags it raises. `z` is the fence reach, 0 when the outliers detector is
+   * off. The number comes as an array and index, not as an argument: a double passed to a call is boxed as a heap
+   * number, a per-record allocation for every timestamp or amount.
    */
-  put(slot: number, x: number, code: number, z: number, record: number): number {
+  put(slot: number, numbers: Float64Array, at: number, code: number, z: number, record: number): number {
     const old = this.codes[slot];
     // The common case, a value of the same type as the one it replaces, leaves the type counts alone.
     if ((old & 7) !== code) {
@@ -167,6 +169,7 @@ export class FieldState {
       if (code === Code.Number && z > 0) {
         let values = this.values;
         if (values === null) values = this.values = new Float64Array(this.codes.length);
+        const x = numbers[at];
         values[slot] = x;
         this.numbers++;
         if ((x < this.low || x > this.high) && this.flagOutlier(slot, x, record)) {

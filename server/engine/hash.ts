@@ -98,18 +98,20 @@ export function hashString(s: string): void {
 /**
  * Counts 64-bit keys (hi, lo) with open addressing and linear probing in typed arrays: no allocation
  * per operation. Capacity stays at least twice the number of live keys (the window bounds it).
+ * The lanes are int32 (a hash's uint32 lanes as `hashOut[i] | 0`): small integers, passed between
+ * functions as they are, where a uint32 of 2^31 or more would be boxed as a heap number at every call.
  */
 export class HashCounter {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
+  private hi: Int32Array;
+  private lo: Int32Array;
   private counts: Int32Array;
   private mask: number;
 
   constructor(maxKeys: number) {
     let cap = 16;
     while (cap < maxKeys * 2) cap *= 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
+    this.hi = new Int32Array(cap);
+    this.lo = new Int32Array(cap);
     this.counts = new Int32Array(cap);
     this.mask = cap - 1;
   }

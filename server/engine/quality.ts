@@ -134,8 +134,9 @@ export class QualityEngine implements EngineView {
   private readonly quality: Int32Array;
   private readonly flags: Uint8Array;
   private readonly isObject: Uint8Array;
-  private readonly hashHi: Uint32Array;
-  private readonly hashLo: Uint32Array;
+  /** Each slot's payload hash, as HashCounter keeps it (int32 lanes). */
+  private readonly hashHi: Int32Array;
+  private readonly hashLo: Int32Array;
   private qualitySum = 0;
   /** Object records in the window. */
   objects = 0;
@@ -181,8 +182,8 @@ export class QualityEngine implements EngineView {
     this.quality = new Int32Array(W);
     this.flags = new Uint8Array(W);
     this.isObject = new Uint8Array(W);
-    this.hashHi = new Uint32Array(W);
-    this.hashLo = new Uint32Array(W);
+    this.hashHi = new Int32Array(W);
+    this.hashLo = new Int32Array(W);
     this.sampleRate = config.sample ?? 1;
     this.sampled = this.sampleRate < 1;
     this.keepBelow = sampleBound(this.sampleRate);
@@ -353,8 +354,8 @@ export class QualityEngine implements EngineView {
       const v = msg.value;
       if (v instanceof Uint8Array) hashBytes(v);
       else hashString(text ?? JSON.stringify(v));
-      const hi = hashOut[0];
-      const lo = hashOut[1];
+      const hi = hashOut[0] | 0;
+      const lo = hashOut[1] | 0;
       this.hashHi[slot] = hi;
       this.hashLo[slot] = lo;
       if (this.duplicates.add(hi, lo) > 1) {
@@ -501,9 +502,8 @@ export class QualityEngine implements EngineView {
       f.stamp = record;
       f.member = k;
       const code = codes[k];
-      const x = numbers[k];
-      const got = f.put(slot, x, code, z, record);
-      if (got !== 0) flags |= this.noteField(got, f, x, code, record, msg);
+      const got = f.put(slot, numbers, k, code, z, record);
+      if (got !== 0) flags |= this.noteField(got, f, numbers[k], code, record, msg);
       if (f.shifted !== 0) this.clearShift(f);
     }
     const list = this.fieldList;
@@ -511,7 +511,7 @@ export class QualityEngine implements EngineView {
       for (let k = 0; k < list.length; k++) {
         const f = list[k];
         if (f.stamp === record) continue;
-        const got = f.put(slot, 0, Code.Absent, 0, record);
+        const got = f.put(slot, numbers, 0, Code.Absent, 0, record);
         if (got !== 0) flags |= this.noteField(got, f, 0, Code.Absent, record, msg);
       }
     }

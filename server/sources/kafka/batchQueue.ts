@@ -1,30 +1,30 @@
-import type { SourceMessage } from '../types';
+import type { FetchedBatch } from './fetcher';
 
 /**
  * The hand-over between the fetch loop and consume(): a batch's put() resolves when consume() has taken it,
  * so the fetcher decodes the next batch while the engine works on this one, and never runs further ahead.
  */
 export class BatchQueue {
-  private readonly items: Array<{ messages: SourceMessage[]; partition: number; next: string; taken: () => void }> = [];
-  private waiter: ((item: { messages: SourceMessage[]; partition: number; next: string } | null) => void) | null = null;
+  private readonly items: Array<{ batch: FetchedBatch; partition: number; next: string; taken: () => void }> = [];
+  private waiter: ((item: { batch: FetchedBatch; partition: number; next: string } | null) => void) | null = null;
   private interrupted = false;
 
-  put(messages: SourceMessage[], partition: number, next: string): Promise<void> {
+  put(batch: FetchedBatch, partition: number, next: string): Promise<void> {
     if (this.interrupted) return Promise.resolve();
     return new Promise<void>((taken) => {
       const w = this.waiter;
       if (w) {
         this.waiter = null;
         taken();
-        w({ messages, partition, next });
+        w({ batch, partition, next });
       } else {
-        this.items.push({ messages, partition, next, taken });
+        this.items.push({ batch, partition, next, taken });
       }
     });
   }
 
   /** The next batch, or null once interrupted (reconnect or close). */
-  take(): Promise<{ messages: SourceMessage[]; partition: number; next: string } | null> {
+  take(): Promise<{ batch: FetchedBatch; partition: number; next: string } | null> {
     if (this.interrupted) return Promise.resolve(null);
     const item = this.items.shift();
     if (item) {

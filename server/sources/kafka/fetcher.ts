@@ -7,9 +7,22 @@ import { startFetchLoop, type FetchPlan } from './fetchLoop';
 import { KafkaRecord, headerText } from './record';
 import { FETCHER_ROLE, type FromFetcher, type ToFetcher } from './threadMessages';
 
+/**
+ * One fetched batch, unpacked into records a slice at a time as the engine takes them: records made at once for a
+ * whole batch (thousands) would still be alive at the next young-generation collection, which then copies and
+ * promotes them all; a slice made just before it is read dies young.
+ */
+export interface FetchedBatch {
+  readonly length: number;
+  /** Records [from, to) as SourceMessages. */
+  records(from: number, to: number): SourceMessage[];
+  /** The offset of record i, as text. */
+  offsetAt(i: number): string;
+}
+
 /** What the source hears from a running fetch loop, whichever thread it runs on. */
 export interface FetchEvents {
-  batch(messages: SourceMessage[], partition: number, next: string): Promise<void>;
+  batch(batch: FetchedBatch, partition: number, next: string): Promise<void>;
   joined(): void;
   crashed(error: unknown): void;
   log(line: string): void;
@@ -27,14 +40,20 @@ export class FetchThreadUnavailable extends Error {}
 export async function startLocalFetcher(plan: FetchPlan, events: FetchEvents): Promise<Fetcher> {
   const stop = await startFetchLoop(plan, {
     batch(partition, messages) {
-      const n = messages.length;
-      const out = new Array<SourceMessage>(n);
-      for (let i = 0; i < n; i++) {
-        const m = messages[i];
-        const k = m.key ?? null;
-        out[i] = new KafkaRecord(m.value, k && (k.buffer as ArrayBuffer), k ? k.byteOffset : 0, k ? k.length : 0, partition, Number(m.offset), Number(m.timestamp), headerText(m.headers));
-      }
-      return events.batch(out, partition, String(Number(messages[n - 1].offset) + 1));
+      const batch: FetchedBatch = {
+        length: messages.length,
+        records(from, to) {
+          const out = new Array<SourceMessage>(to - from);
+          for (let i = from; i < to; i++) {
+            const m = messages[i];
+            const k = m.key ?? null;
+            out[i - from] = new KafkaRecord(m.value, k && (k.buffer as ArrayBuffer), k ? k.byteOffset : 0, k ? k.length : 0, partition, Number(m.offset), Number(m.timestamp), headerText(m.headers));
+          }
+          return out;
+        },
+        offsetAt: (i) => messages[i].offset,
+      };
+      return events.batch(batch, partition, String(Number(messages[messages.length - 1].offset) + 1));
     },
     joined: events.joined,
     crashed: events.crashed,
@@ -44,21 +63,49 @@ export async function startLocalFetcher(plan: FetchPlan, events: FetchEvents): P
   return { stop };
 }
 
-function unpackBatch(m: Extract<FromFetcher, { type: 'batch' }>): SourceMessage[] {
-  const n = m.offsets.length;
-  const out = new Array<SourceMessage>(n);
-  const { data, lengths, offsets, timestamps, headers, partition } = m;
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const vl = lengths[2 * i];
-    const kl = lengths[2 * i + 1];
-    let value: Buffer | null = null;
-    if (vl >= 0) (value = Buffer.from(data, at, vl)), (at += vl);
-    // The key stays a place in the batch's bytes until someone reads it.
-    out[i] = new KafkaRecord(value, kl >= 0 ? data : null, at, kl, partition, offsets[i], timestamps[i], headers ? headers[i] : undefined);
-    if (kl > 0) at += kl;
+/** A batch from the fetch thread: its bytes stay one transferred buffer until a slice of records is asked for. */
+class PackedBatch implements FetchedBatch {
+  /** Where the next record's bytes begin in `data`, and its index: slices are taken in order. */
+  private at = 0;
+  private index = 0;
+
+  constructor(private readonly m: Extract<FromFetcher, { type: 'batch' }>) {}
+
+  get length(): number {
+    return this.m.offsets.length;
   }
-  return out;
+
+  records(from: number, to: number): SourceMessage[] {
+    const { data, lengths, offsets, timestamps, headers, partition } = this.m;
+    if (from !== this.index) this.seek(from);
+    const out = new Array<SourceMessage>(to - from);
+    let at = this.at;
+    for (let i = from; i < to; i++) {
+      const vl = lengths[2 * i];
+      const kl = lengths[2 * i + 1];
+      let value: Buffer | null = null;
+      if (vl >= 0) (value = Buffer.from(data, at, vl)), (at += vl);
+      // The key stays a place in the batch's bytes until someone reads it.
+      out[i - from] = new KafkaRecord(value, kl >= 0 ? data : null, at, kl, partition, offsets[i], timestamps[i], headers ? headers[i] : undefined);
+      if (kl > 0) at += kl;
+    }
+    this.at = at;
+    this.index = to;
+    return out;
+  }
+
+  offsetAt(i: number): string {
+    return String(this.m.offsets[i]);
+  }
+
+  /** Places the cursor on record i (slices asked for out of order). */
+  private seek(i: number): void {
+    const lengths = this.m.lengths;
+    let at = 0;
+    for (let j = 0; j < i; j++) at += Math.max(0, lengths[2 * j]) + Math.max(0, lengths[2 * j + 1]);
+    this.at = at;
+    this.index = i;
+  }
 }
 
 export function startThreadFetcher(script: string, plan: FetchPlan, events: FetchEvents): Promise<Fetcher> {
@@ -98,7 +145,7 @@ export function startThreadFetcher(script: string, plan: FetchPlan, events: Fetc
           reject(m.error);
           break;
         case 'batch':
-          void events.batch(unpackBatch(m), m.partition, m.next).then(() => {
+          void events.batch(new PackedBatch(m), m.partition, m.next).then(() => {
             if (!ended) worker.postMessage({ type: 'taken', id: m.id } satisfies ToFetcher);
           });
           break;

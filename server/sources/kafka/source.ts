@@ -28,6 +28,8 @@ import { kafkajsLine, subscribe, type FetchPlan } from './fetchLoop';
 import { groupConsumerId, groupMemberOf, type KafkaGroupMember } from './group';
 
 const BACKOFF_START_MS = 500;
+/** Records per slice of a fetched batch handed to the engine (FetchedBatch): about 200 KB of records at a time. */
+const SLICE = 1024;
 const BACKOFF_CAP_MS = 8000;
 /** Polling the metadata for a topic that does not exist yet: soon at first, then every 5 s. */
 const TOPIC_WAIT_START_MS = 500;
@@ -169,9 +171,18 @@ export class KafkaSource implements StreamSource {
         const item = await this.queue.take();
         if (item === null) break;
         backoff = BACKOFF_START_MS;
-        this.nextOffsets.set(item.partition, item.next);
-        yield item.messages;
-        if (this.closed) return;
+        // A slice at a time (see FetchedBatch); the position after a slice is that of the next record, after
+        // the last the batch's own (past any offsets the batch skipped).
+        const { batch, partition } = item;
+        const n = batch.length;
+        if (n === 0) this.nextOffsets.set(partition, item.next);
+        for (let from = 0; from < n; from += SLICE) {
+          const to = Math.min(n, from + SLICE);
+          const records = batch.records(from, to);
+          this.nextOffsets.set(partition, to === n ? item.next : batch.offsetAt(to));
+          yield records;
+          if (this.closed) return;
+        }
       }
       if (this.closed) return;
       const err = this.crash;
