@@ -15,7 +15,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { pathToFileURL } from 'node:url';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { Kafka, logLevel } from 'kafkajs';
 import { useBroker } from '../test/helpers/broker';
 import { benchFormat } from './avro';
@@ -23,6 +24,12 @@ import type { Format } from './kafkaSides';
 import { PARTITIONS, RECORDS } from './kafkaTopic';
 
 type Sides = typeof import('./kafkaSides');
+
+/** The build's esbuild plugin that puts the monitor's Kafka record decoder in kafkajs's place (as dist/ has it). */
+async function kafkajsRecords(): Promise<Plugin> {
+  const file = pathToFileURL(path.join(path.dirname(__dirname), 'scripts', 'kafkajs-records.mjs')).href;
+  return ((await import(file)) as { kafkajsRecords: Plugin }).kafkajsRecords;
+}
 
 const ROUNDS = 3;
 
@@ -34,7 +41,7 @@ async function loadSides(viaTsx: boolean): Promise<Sides> {
   if (viaTsx) return import('./kafkaSides');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clean-bench-kafka-'));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const common: BuildOptions = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', external: ['pulsar-client'] };
+  const common: BuildOptions = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', external: ['pulsar-client'], plugins: [await kafkajsRecords()] };
   const root = path.dirname(__dirname);
   await build({ ...common, entryPoints: [path.join(__dirname, 'kafkaSides.ts')], outfile: path.join(dir, 'kafka-sides.js') });
   await build({ ...common, entryPoints: [path.join(root, 'server/sources/kafka/worker.ts')], outfile: path.join(dir, 'kafka-fetcher.js') });

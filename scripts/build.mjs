@@ -2,6 +2,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { kafkajsRecords } from './kafkajs-records.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const watch = process.argv.includes('--watch');
@@ -15,6 +16,8 @@ const common = {
   absWorkingDir: root,
   // pulsar-client is an optional native addon, loaded lazily where it is installed.
   external: ['vscode', 'pulsar-client'],
+  // kafkajs's record decoder is replaced by server/sources/kafka/recordDecoder.ts.
+  plugins: [kafkajsRecords],
 };
 
 const entries = [

@@ -2,6 +2,7 @@
  * The Kafka fetch thread: fetches and decodes with kafkajs and hands each batch to the main thread as one
  * transferred buffer. Loaded as a worker (this module under tsx, or dist/kafka-fetcher.js, its bundle).
  */
+import './fastRecords';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { errorShape } from './errors';
 import { startFetchLoop, type FetchPlan, type FetchSink } from './fetchLoop';
