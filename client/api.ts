@@ -4,7 +4,7 @@ import { HistoryRequest, ResolveTopicRequest, type PipelineHistory, type AlertPa
 import type { AlertNotifier } from './alertNotifier';
 import type { Ctx } from './ctx';
 import { statusBarStateOf } from './statusBar';
-import { pipelineRowsOf } from './topicsView';
+import type { TopicsTreeProvider } from './topicsView';
 
 export interface CleanStreamsApi {
   /** Resolves once the agent answers requests (starting it if needed). */
@@ -19,8 +19,8 @@ export interface CleanStreamsApi {
   resolveTopic(params: ResolveTopicParams): Promise<ResolveTopicResult>;
   /** clean/history of one pipeline: the points the chart draws (also those saved before an agent restart). */
   history(pipeline: string): Promise<PipelineHistory>;
-  /** The tree's pipeline rows as drawn now: label, description, tooltip, context value, icon. */
-  treeRows(): Array<{ pipeline: string; label: string; description: string; tooltip: string; contextValue: string; icon: string }>;
+  /** The tree's pipeline rows as drawn now: label, description, tooltip, context value, icon, and what a click runs. */
+  treeRows(): Array<{ pipeline: string; label: string; description: string; tooltip: string; contextValue: string; icon: string; click?: { command: string; arguments?: unknown[] } }>;
   /** The status-bar item as shown now. */
   statusBar(): { visible: boolean; text: string; tooltip: string };
   /** Fires for every "cannot reach" notification shown (once per pipeline). */
@@ -29,7 +29,7 @@ export interface CleanStreamsApi {
   onDidSkipAlert: vscode.Event<{ alert: AlertParams; why: 'level' | 'muted' | 'repeat' }>;
 }
 
-export function createApi(ctx: Ctx, notifier: AlertNotifier): CleanStreamsApi {
+export function createApi(ctx: Ctx, notifier: AlertNotifier, tree: TopicsTreeProvider): CleanStreamsApi {
   const changed = new vscode.EventEmitter<void>();
   const subscription = ctx.store.onChange(() => changed.fire());
   ctx.extensionDisposables.push(changed, subscription);
@@ -50,7 +50,11 @@ export function createApi(ctx: Ctx, notifier: AlertNotifier): CleanStreamsApi {
       return pipelines[0]!;
     },
     treeRows: () =>
-      pipelineRowsOf(ctx).map((n) => ({ pipeline: n.pipeline, label: n.label, description: n.description, tooltip: n.tooltip, contextValue: n.contextValue, icon: n.icon.id })),
+      tree.rows().map((n) => {
+        const command = tree.getTreeItem(n).command;
+        const click = command && { command: command.command, ...(command.arguments ? { arguments: command.arguments } : {}) };
+        return { pipeline: n.pipeline, label: n.label, description: n.description, tooltip: n.tooltip, contextValue: n.contextValue, icon: n.icon.id, ...(click ? { click } : {}) };
+      }),
     statusBar: () => {
       const s = statusBarStateOf(ctx);
       return { visible: s.visible, text: s.text, tooltip: s.tooltip };

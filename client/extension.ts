@@ -54,7 +54,7 @@ export async function activate(extension: vscode.ExtensionContext): Promise<Clea
   } else {
     c.output.info('Restricted mode: the agent starts when you run a Clean Streams command; no pipeline starts from workspace files.');
   }
-  return createApi(c, notifier);
+  return createApi(c, notifier, tree);
 }
 
 export async function deactivate(): Promise<void> {

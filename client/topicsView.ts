@@ -16,9 +16,48 @@ function rowContextOf(ctx: Ctx, entry: PipelineEntry): RowContext {
   return { now, agentStoppedAt: ctx.store.agentStoppedAt, mutedUntil: topicMutes(ctx).mutedUntil(muteKeyOf(entry.info), now) };
 }
 
-/** The pipeline rows as the tree draws them now (also read by the API the end-to-end tests use). */
-export function pipelineRowsOf(ctx: Ctx): PipelineNode[] {
-  return pipelineNodes(ctx.store.list(), (e) => rowContextOf(ctx, e));
+/**
+ * Row clicks through command ids of their own. A TreeItem command that carries arguments goes through VS Code's
+ * command converter, which keeps the arguments under a one-off id for as long as that drawing of the row lives;
+ * this tree redraws up to 4 times a second, and a click that landed just after a redraw failed with "Actual
+ * command not found, wanted to execute clean.openChart /N". A command without arguments is passed as it is, so
+ * each row target (a pipeline's chart, a detector's samples) gets an id, registered once and dropped with its
+ * pipeline.
+ */
+export class RowCommands implements vscode.Disposable {
+  private readonly byTarget = new Map<string, { id: string; pipeline: string; registration: vscode.Disposable }>();
+  private next = 0;
+
+  /** The click command of a row: `command` run with `target` (a pipeline name, or {pipeline, detector}). */
+  command(title: string, command: string, pipeline: string, target: string | { pipeline: string; detector: string }): vscode.Command {
+    const key = `${command}\u0000${pipeline}\u0000${typeof target === 'string' ? '' : target.detector}`;
+    let entry = this.byTarget.get(key);
+    if (!entry) {
+      const id = `clean.row.${++this.next}`;
+      entry = { id, pipeline, registration: vscode.commands.registerCommand(id, () => vscode.commands.executeCommand(command, target)) };
+      this.byTarget.set(key, entry);
+    }
+    return { command: entry.id, title };
+  }
+
+  /** Drops the ids of pipelines no longer listed. */
+  keep(pipelines: ReadonlySet<string>): void {
+    for (const [key, entry] of this.byTarget) {
+      if (pipelines.has(entry.pipeline)) continue;
+      entry.registration.dispose();
+      this.byTarget.delete(key);
+    }
+  }
+
+  /** How many row commands are registered (tests). */
+  get size(): number {
+    return this.byTarget.size;
+  }
+
+  dispose(): void {
+    for (const entry of this.byTarget.values()) entry.registration.dispose();
+    this.byTarget.clear();
+  }
 }
 
 export class TopicsTreeProvider implements vscode.TreeDataProvider<TopicNode>, vscode.Disposable {
@@ -26,6 +65,7 @@ export class TopicsTreeProvider implements vscode.TreeDataProvider<TopicNode>, v
   readonly onDidChangeTreeData = this.changed.event;
   private readonly refresh = new BatchedSignal(() => this.changed.fire(undefined), REFRESH_MS);
   private readonly subscriptions: Array<{ dispose(): void }>;
+  readonly rowCommands = new RowCommands();
 
   constructor(private readonly ctx: Ctx) {
     this.subscriptions = [ctx.store.onChange(() => this.refresh.signal()), topicMutes(ctx).onChange(() => this.refresh.signal())];
@@ -46,21 +86,25 @@ export class TopicsTreeProvider implements vscode.TreeDataProvider<TopicNode>, v
     item.contextValue = node.contextValue;
     item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
     if (node.kind === 'pipeline') {
-      item.command = { command: 'clean.openChart', title: 'Open Chart', arguments: [node] };
+      item.command = this.rowCommands.command('Open Chart', 'clean.openChart', node.pipeline, node.pipeline);
       item.accessibilityInformation = { label: `${node.label}, ${node.state}, ${node.description}` };
     } else if (node.kind === 'detector' && node.contextValue.endsWith('.out')) {
-      item.command = { command: 'clean.showSamples', title: 'Show Samples', arguments: [node] };
+      item.command = this.rowCommands.command('Show Samples', 'clean.showSamples', node.pipeline, { pipeline: node.pipeline, detector: node.detector });
     }
     return item;
   }
 
-  /** The pipeline rows as drawn now. */
+  /** The pipeline rows as drawn now (also read by the API the end-to-end tests use). */
   rows(): PipelineNode[] {
-    return pipelineRowsOf(this.ctx);
+    return pipelineNodes(this.ctx.store.list(), (e) => this.context(e));
   }
 
   getChildren(node?: TopicNode): TopicNode[] {
-    if (!node) return this.rows();
+    if (!node) {
+      const rows = this.rows();
+      this.rowCommands.keep(new Set(rows.map((r) => r.pipeline)));
+      return rows;
+    }
     if (node.kind !== 'pipeline') return [];
     const entry = this.ctx.store.get(node.pipeline);
     return entry ? childrenOf(entry, this.context(entry)) : [];
@@ -80,5 +124,6 @@ export class TopicsTreeProvider implements vscode.TreeDataProvider<TopicNode>, v
     for (const s of this.subscriptions) s.dispose();
     this.refresh.dispose();
     this.changed.dispose();
+    this.rowCommands.dispose();
   }
 }

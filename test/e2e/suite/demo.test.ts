@@ -67,6 +67,25 @@ describe('demo pipeline', () => {
     assert.ok((later.throughput ?? 0) > 0, `throughput ${later.throughput} is not positive`);
   });
 
+  it('a click on its row runs a command of its own, which outlives the tree redraws and opens the chart', async () => {
+    const demo = demoPipeline(api);
+    assert.ok(demo, 'no demo-orders pipeline: "Start Demo" did not give one');
+    const click = () => api.treeRows().find((r) => r.pipeline === demo.id)?.click;
+    // A command with arguments would go through VS Code's converter, under an id that dies with each redraw.
+    const first = click();
+    assert.match(first?.command ?? '', /^clean\.row\.\d+$/);
+    assert.equal(first?.arguments, undefined);
+    const records = demoPipeline(api)?.records ?? 0;
+    await eventually('records to grow (the row redrawn)', () => ((demoPipeline(api)?.records ?? 0) > records ? true : undefined));
+    assert.deepEqual(click(), first);
+    await vscode.commands.executeCommand(first!.command);
+    const tab = await eventually('the chart of demo-orders', () => {
+      const active = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return active?.label === `Quality: ${demo.id}` ? active : undefined;
+    });
+    await vscode.window.tabGroups.close(tab);
+  });
+
   it('an alert from a demo fault episode reaches the notification path', async function () {
     this.timeout(90_000);
     // clean.yaml's orders-fast runs 2000 records/s with 3 s of calm, so its first episode comes within seconds.
