@@ -49,11 +49,6 @@ export class RowCommands implements vscode.Disposable {
     }
   }
 
-  /** How many row commands are registered (tests). */
-  get size(): number {
-    return this.byTarget.size;
-  }
-
   dispose(): void {
     for (const entry of this.byTarget.values()) entry.registration.dispose();
     this.byTarget.clear();

@@ -7,6 +7,7 @@ import { DecodeError, type Decoder, type ParsedSchema, type SchemaField } from '
 import { bytesToBase64, failure } from './values';
 import { Code } from './codes';
 import type { Members } from './json';
+import { VARINT, varint, zigzagBig } from './varint';
 
 /** Reads Avro `long`s as numbers even beyond 2^53 (avsc's own long refuses them: one id must not fail a record). */
 const LossyLong = avsc.types.LongType.__with({
@@ -166,7 +167,6 @@ function flatScanner(t: avsc.Type): FlatScanner | null {
   );
 }
 
-const TWO_POW_53 = 2 ** 53;
 /** avsc's isSafeLong bound (one below MAX_SAFE_INTEGER on each side, for its rounding). */
 const SAFE_LONG = 9007199254740990;
 /** Scratch for reading floats and doubles out of any Uint8Array without a DataView or Buffer per record. */
@@ -174,45 +174,6 @@ const F64 = new Float64Array(1);
 const F32 = new Float32Array(F64.buffer, 0, 1);
 const SCRATCH = new Uint8Array(F64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/**
- * The last varint read (VARINT[0], as avsc reads it) and whether it was 2^53 or more before zigzag (VARINT[1]):
- * results in a typed array, since a double returned from a call is boxed as a heap number.
- */
-const VARINT = new Float64Array(2);
-
-/**
- * Reads the zigzag varint at `pos` into VARINT as avsc's readLong computes it (7-bit groups summed in floats,
- * exact below 2^53) and returns where it ends; -1 past the end or beyond 64 bits. Values of up to four bytes
- * (ids, counts, lengths) are summed in integers.
- */
-function varint(b: Uint8Array, pos: number): number {
-  const end = b.length;
-  let p = pos;
-  let u = 0;
-  let c = 0;
-  // Up to 28 bits in an int32: the common case.
-  for (let shift = 0; shift < 28; shift += 7) {
-    if (p >= end) return -1;
-    c = b[p++];
-    u |= (c & 0x7f) << shift;
-    if ((c & 0x80) === 0) {
-      VARINT[0] = (u & 1) === 1 ? -((u >>> 1) + 1) : u >>> 1;
-      VARINT[1] = 0;
-      return p;
-    }
-  }
-  let scale = 2 ** 28;
-  do {
-    if (p >= end || scale > 2 ** 63) return -1;
-    c = b[p++];
-    u += (c & 0x7f) * scale;
-    scale *= 128;
-  } while (c & 0x80);
-  VARINT[0] = (u % 2 === 1 ? -(u + 1) : u) / 2;
-  VARINT[1] = u >= TWO_POW_53 ? 1 : 0;
-  return p;
-}
-
 /**
  * Reads a flat record's Avro binary straight into the engine's Members (server/decode/json.ts): the keys
  * are the schema's field names (the same string objects every record, so the engine's shape compare is a
@@ -325,10 +286,7 @@ class FlatScanner {
  */
 function wideLong(b: Uint8Array, start: number, end: number, x: number): number | null {
   if (x >= -SAFE_LONG && x <= SAFE_LONG) return null;
-  let big = 0n;
-  for (let i = end - 1; i >= start; i--) big = (big << 7n) | BigInt(b[i] & 0x7f);
-  big = BigInt.asUintN(64, big);
-  return Number(BigInt.asIntN(64, (big >> 1n) ^ -(big & 1n)));
+  return Number(zigzagBig(b, start, end));
 }
 
 /** Whether a type holds a wrapped union anywhere. */

@@ -2,6 +2,7 @@
  * The Confluent wire format: a 0 byte, the schema id as 4 bytes big-endian, then (Protobuf only) the
  * message indexes, then the encoded record.
  */
+import { VARINT, varint } from './varint';
 
 /** Bytes before the record in every wire-format message: magic byte and schema id. */
 export const WIRE_HEADER = 5;
@@ -40,17 +41,10 @@ export function readMessageIndexes(b: Uint8Array, offset = WIRE_HEADER): Message
   return { indexes, offset: at };
 }
 
+/** A zigzag varint of at most 5 bytes (an int32) at `at`; null when cut short or longer. */
 function readZigzag(b: Uint8Array, at: number): { value: number; offset: number } | null {
-  let n = 0;
-  let shift = 0;
-  for (;;) {
-    if (at >= b.length || shift > 28) return null;
-    const c = b[at++];
-    n |= (c & 0x7f) << shift;
-    if ((c & 0x80) === 0) break;
-    shift += 7;
-  }
-  return { value: (n >>> 1) ^ -(n & 1), offset: at };
+  const end = varint(b, at);
+  return end < 0 || end - at > 5 ? null : { value: VARINT[0], offset: end };
 }
 
 /** Message indexes as Confluent writes them (for tests and benches that produce wire-format records). */

@@ -14,7 +14,7 @@ import { FETCHER_ROLE, type FromFetcher, type ToFetcher } from './threadMessages
  */
 export interface FetchedBatch {
   readonly length: number;
-  /** Records [from, to) as SourceMessages. */
+  /** Records [from, to) as SourceMessages; slices are asked for in order, from 0 (KafkaSource.consume). */
   records(from: number, to: number): SourceMessage[];
   /** The offset of record i, as text. */
   offsetAt(i: number): string;
@@ -65,9 +65,8 @@ export async function startLocalFetcher(plan: FetchPlan, events: FetchEvents): P
 
 /** A batch from the fetch thread: its bytes stay one transferred buffer until a slice of records is asked for. */
 class PackedBatch implements FetchedBatch {
-  /** Where the next record's bytes begin in `data`, and its index: slices are taken in order. */
+  /** Where the next record's bytes begin in `data` (slices come in order). */
   private at = 0;
-  private index = 0;
 
   constructor(private readonly m: Extract<FromFetcher, { type: 'batch' }>) {}
 
@@ -77,7 +76,6 @@ class PackedBatch implements FetchedBatch {
 
   records(from: number, to: number): SourceMessage[] {
     const { data, lengths, offsets, timestamps, headers, partition } = this.m;
-    if (from !== this.index) this.seek(from);
     const out = new Array<SourceMessage>(to - from);
     let at = this.at;
     for (let i = from; i < to; i++) {
@@ -90,21 +88,11 @@ class PackedBatch implements FetchedBatch {
       if (kl > 0) at += kl;
     }
     this.at = at;
-    this.index = to;
     return out;
   }
 
   offsetAt(i: number): string {
     return String(this.m.offsets[i]);
-  }
-
-  /** Places the cursor on record i (slices asked for out of order). */
-  private seek(i: number): void {
-    const lengths = this.m.lengths;
-    let at = 0;
-    for (let j = 0; j < i; j++) at += Math.max(0, lengths[2 * j]) + Math.max(0, lengths[2 * j + 1]);
-    this.at = at;
-    this.index = i;
   }
 }
 

@@ -23,6 +23,7 @@
  *   Headers => Varint count, then [Varint key length, UTF-8 key, Varint value length (-1: null), bytes]
  */
 import { createRequire } from 'node:module';
+import { VARINT, varint, zigzagBig } from '../../decode/varint';
 
 /** What kafkajs's record-batch decoder passes: the batch header, offsets and timestamps as decimal strings. */
 export interface RecordBatchContext {
@@ -64,7 +65,7 @@ let batch: RecordBatchContext | null = null;
 let firstOffset = 0;
 let firstTimestamp = 0;
 let numbersExact = false;
-/** Where the last varint/varlong ended (the read functions return the value). */
+/** The read position in the record's bytes. */
 let at = 0;
 
 function enterBatch(context: RecordBatchContext): void {
@@ -74,54 +75,19 @@ function enterBatch(context: RecordBatchContext): void {
   numbersExact = Math.abs(firstOffset) < SAFE && Math.abs(firstTimestamp) < SAFE;
 }
 
-/** A zigzag varint of up to 5 bytes (32 bits), from b at pos; sets `at`. */
-function varint(b: Buffer, pos: number): number {
-  let byte = b[pos++];
-  let raw = byte & 0x7f;
-  let shift = 7;
-  while (byte >= 0x80) {
-    if (shift > 28) throw new RangeError('Kafka record: a varint longer than 5 bytes');
-    byte = b[pos++];
-    if (byte === undefined) throw new RangeError('Kafka record: truncated varint');
-    raw |= (byte & 0x7f) << shift;
-    shift += 7;
-  }
-  at = pos;
-  return (raw >>> 1) ^ -(raw & 1);
+/** A record that does not parse: brokers check batches by CRC, so the batch was corrupt on its way or on disk. */
+function corrupt(what: string): RangeError {
+  return new RangeError(`Kafka record: ${what}. The broker sent a corrupt record batch; kafka-dump-log.sh --files <segment> --print-data-log shows that partition's log.`);
 }
 
-/** A zigzag varlong as a number while it is below 2^49 in size (7 bytes), else null with `at` unchanged. */
-function smallVarlong(b: Buffer, pos: number): number | null {
-  let raw = 0;
-  let scale = 1;
-  for (let n = 0; n < 7; n++) {
-    const byte = b[pos++];
-    if (byte === undefined) throw new RangeError('Kafka record: truncated varlong');
-    raw += (byte & 0x7f) * scale;
-    if (byte < 0x80) {
-      at = pos;
-      return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-    }
-    scale *= 128;
-  }
-  return null;
-}
-
-/** A zigzag varlong of up to 10 bytes as a BigInt; sets `at`. */
-function bigVarlong(b: Buffer, pos: number): bigint {
-  let raw = 0n;
-  let shift = 0n;
-  for (let n = 0; n < 10; n++) {
-    const byte = b[pos++];
-    if (byte === undefined) throw new RangeError('Kafka record: truncated varlong');
-    raw |= BigInt(byte & 0x7f) << shift;
-    if (byte < 0x80) {
-      at = pos;
-      return (raw >> 1n) ^ -(raw & 1n);
-    }
-    shift += 7n;
-  }
-  throw new RangeError('Kafka record: a varlong longer than 10 bytes');
+/** The zigzag varint at `at` (moving `at` past it), as a number; the exact value of a long past 2^53 as a BigInt. */
+function next(b: Buffer): number;
+function next(b: Buffer, long: true): number | bigint;
+function next(b: Buffer, long = false): number | bigint {
+  const start = at;
+  at = varint(b, start);
+  if (at < 0) throw corrupt('a varint runs past the end of the record');
+  return long && VARINT[1] === 1 ? zigzagBig(b, start, at) : VARINT[0];
 }
 
 /** `first + delta` as a decimal string, in BigInt when the numbers would not be exact. */
@@ -132,11 +98,11 @@ function plus(first: number, firstText: string | undefined, delta: number | bigi
 
 /** Length-prefixed bytes from b at `at` (null for length -1); moves `at` past them. */
 function bytesAt(b: Buffer): Buffer | null {
-  const length = varint(b, at);
+  const length = next(b);
   if (length < 0) return null;
   const start = at;
   at = start + length;
-  if (at > b.length) throw new RangeError('Kafka record: bytes past the end of the record');
+  if (at > b.length) throw corrupt('bytes past the end of the record');
   return b.subarray(start, at);
 }
 
@@ -156,18 +122,17 @@ function readHeaders(b: Buffer, count: number): RecordHeaders {
 export function decodeRecord(decoder: RecordBytes, context: RecordBatchContext = {}): DecodedRecord {
   if (context !== batch) enterBatch(context);
   const b = decoder.buffer;
-  let pos = decoder.offset;
-  const attributes = (b[pos++] << 24) >> 24;
-  const small = smallVarlong(b, pos);
-  const timestampDelta = small ?? bigVarlong(b, pos);
+  const attributes = (b[decoder.offset] << 24) >> 24;
+  at = decoder.offset + 1;
+  const timestampDelta = next(b, true);
   const timestamp = context.timestampType === LOG_APPEND_TIME && context.maxTimestamp
     ? context.maxTimestamp
     : plus(firstTimestamp, context.firstTimestamp, timestampDelta);
-  const offsetDelta = varint(b, at);
+  const offsetDelta = next(b);
   const offset = plus(firstOffset, context.firstOffset, offsetDelta);
   const key = bytesAt(b);
   const value = bytesAt(b);
-  const count = varint(b, at);
+  const count = next(b);
   const headers = count > 0 ? readHeaders(b, count) : {};
   decoder.offset = at;
   return {
@@ -195,12 +160,7 @@ const KAFKAJS_BATCH_DECODER = 'kafkajs/src/protocol/recordBatch/v0/decoder.js';
 export function installRecordDecoder(): boolean {
   // A bundle holds its own kafkajs, whose record decoder the build already replaced (scripts/kafkajs-records.mjs).
   if (typeof __filename !== 'string' || !__filename.endsWith('.ts')) return false;
-  let resolve: NodeRequire;
-  try {
-    resolve = createRequire(__filename);
-  } catch {
-    return false;
-  }
+  const resolve = createRequire(__filename);
   let recordFile: string;
   let batchFile: string;
   try {

@@ -28,9 +28,9 @@ import { kafkajsLine, subscribe, type FetchPlan } from './fetchLoop';
 import { groupConsumerId, groupMemberOf, type KafkaGroupMember } from './group';
 
 const BACKOFF_START_MS = 500;
+const BACKOFF_CAP_MS = 8000;
 /** Records per slice of a fetched batch handed to the engine (FetchedBatch): about 200 KB of records at a time. */
 const SLICE = 1024;
-const BACKOFF_CAP_MS = 8000;
 /** Polling the metadata for a topic that does not exist yet: soon at first, then every 5 s. */
 const TOPIC_WAIT_START_MS = 500;
 const TOPIC_WAIT_CAP_MS = 5000;
